@@ -94,7 +94,7 @@ def train_autoencoder(X, hidden: int, *, optimizer: str = "sgd", lr: float = 0.1
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
         epoch_loss = total / len(data)
         if not np.isfinite(epoch_loss):
             raise FloatingPointError(f"training diverged at epoch {epoch + 1} (loss {epoch_loss})")
