@@ -1,0 +1,97 @@
+"""The shared foundation: claims ledger rows, input validation, paths, the Leaky ReLU
+autoencoder's training/saving, and the chapters' parameter cells."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aligned_latents import claims, paths, validation
+from aligned_latents.chapters import CHAPTERS, parameters
+
+
+def test_claims_rows_and_files(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
+    c = claims.Claims("demo")
+    assert c.close("Lemma 1", "x", 1.0, 1.0 + 5e-13, 1e-12)
+    assert not c.close("Lemma 1", "y", 1.0, 1.1, 1e-3)
+    assert c.close("Theorem 1", "rel", 100.0, 100.5, 1e-2, relative=True)
+    assert c.at_least("Corollary 3", "min", 1.2, 1.0)
+    assert not c.at_most("Corollary 3", "max", 1.2, 1.0)
+    assert c.true("Corollary 2", "increases", True, "0.1 < 0.2")
+    # an erratum supports the correction only when the measurement is near it and not near the paper
+    assert c.erratum("Theorem 2 alpha*beta", "Theorem 2", "1/eta", "1/eta^2", "alpha*beta",
+                     paper_value=0.25, corrected_value=0.0625, measured=0.06251, tolerance=1e-3)
+    out = c.write()
+    df = pd.read_csv(out)
+    assert list(df.columns) == claims.CLAIM_COLUMNS
+    assert df["holds"].tolist() == [True, False, True, True, False, True, True]
+    assert (tmp_path / "demo" / "errata.csv").is_file()
+    assert "2 FAIL" in c.summary()
+
+
+def test_claims_refuse_nonfinite():
+    c = claims.Claims("demo")
+    with pytest.raises(ValueError, match="finite"):
+        c.close("Lemma 1", "x", 1.0, float("nan"), 1e-3)
+    with pytest.raises(ValueError, match="non-empty"):
+        c.true("", "x", True)
+
+
+def test_validation_messages():
+    with pytest.raises(ValueError, match="2 dimension"):
+        validation.as_finite_array([1.0, 2.0], "X", ndim=2)
+    with pytest.raises(ValueError, match="non-finite"):
+        validation.as_finite_array([[1.0, np.nan]], "X", ndim=2)
+    with pytest.raises(ValueError, match=r"shape \(3, any\)"):
+        validation.as_finite_array(np.zeros((2, 2)), "X", shape=(3, None))
+    with pytest.raises(ValueError, match="non-negative integer"):
+        validation.check_degree(-1)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        validation.check_degree(1.5)
+    with pytest.raises(ValueError, match="> 0"):
+        validation.check_positive(0.0, "lr")
+
+
+def test_results_dir_is_redirected(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path / "r"))
+    assert paths.results_dir("glove") == tmp_path / "r" / "glove"
+    with pytest.raises(ValueError):
+        paths.results_dir("../etc")
+
+
+def test_every_chapter_has_one_parameters_cell_with_meanings():
+    for name in CHAPTERS:
+        params = parameters(name)
+        assert params, f"{name} has an empty parameters cell"
+        for p in params.values():
+            assert p.meaning, f"parameter {p.name} of {name} has no one-line meaning"
+
+
+def test_leaky_relu_training_saves_and_reloads(tmp_path):
+    from aligned_latents.nonlinear_ae import encode, train_autoencoder
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(256, 6)).astype(np.float32)
+    w = tmp_path / "w.safetensors"
+    m1, h1 = train_autoencoder(X, 12, lr=0.05, max_epochs=30, batch_size=64, weights_path=w,
+                               progress=False)
+    # the loss goes down: the network learns something
+    assert h1["loss"][-1] < 0.8 * h1["loss"][0]
+    m2, h2 = train_autoencoder(X, 12, lr=0.05, max_epochs=30, batch_size=64, weights_path=w,
+                               progress=False)
+    assert h2["loaded"] is True
+    np.testing.assert_array_equal(encode(m1, X), encode(m2, X))  # reloaded, not retrained
+    with pytest.raises(ValueError, match="optimizer"):
+        train_autoencoder(X, 4, optimizer="rmsprop", progress=False)
+    with pytest.raises(ValueError, match="non-finite"):
+        train_autoencoder(np.full((4, 2), np.inf), 4, progress=False)
+
+
+def test_training_is_seeded():
+    from aligned_latents.nonlinear_ae import encode, train_autoencoder
+
+    X = np.random.default_rng(1).normal(size=(128, 4)).astype(np.float32)
+    a, _ = train_autoencoder(X, 8, max_epochs=3, batch_size=32, seed=7, progress=False)
+    b, _ = train_autoencoder(X, 8, max_epochs=3, batch_size=32, seed=7, progress=False)
+    np.testing.assert_array_equal(encode(a, X), encode(b, X))
