@@ -68,3 +68,432 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
     in_span = evals > rank_tol * max(evals.max(), np.finfo(float).tiny)
     b = np.where(in_span, b_inf, b0)
     return (V * b) @ V.T
+
+
+# ---------------------------------------------------------------------------------------
+# Theorem 1 as displayed in the paper (kept to show its disagreement with Appendix E)
+# ---------------------------------------------------------------------------------------
+def theorem1_as_printed(sigma_a0, sigma_b0):
+    """Theorem 1's formula exactly as displayed in the paper (Section 5.2).
+
+    The display reads, with ``C = (Σ_B^(0))²_ii - Σ_A^(0)_ii`` (``a0`` *not* squared),
+
+    .. math:: Σ_{B,ii}^{(\\infty)} = \\sqrt{C/2} + \\sqrt{1 + C/4},
+              \\qquad Σ_{A,ii}^{(\\infty)} = 1 / Σ_{B,ii}^{(\\infty)},
+
+    i.e. ``a0`` unsquared, the outer square root split into two, and ``C`` unsquared inside
+    the inner root. Appendix E derives :func:`theorem1_final` instead; this function exists so
+    the book can show the two disagree. Where ``C < 0`` the printed formula has no real value
+    and NaN is returned there (documented, not an input error). Arrays broadcast.
+
+    Returns
+    -------
+    (a_inf, b_inf) : ndarrays
+    """
+    a0 = as_finite_array(sigma_a0, "sigma_a0")
+    b0 = as_finite_array(sigma_b0, "sigma_b0")
+    C = b0 ** 2 - a0
+    with np.errstate(invalid="ignore"):
+        b_inf = np.sqrt(C / 2.0) + np.sqrt(1.0 + C / 4.0)
+    return 1.0 / b_inf, b_inf
+
+
+# ---------------------------------------------------------------------------------------
+# Data SVD and spectral initializations (Definition 2, Corollaries 3-4)
+# ---------------------------------------------------------------------------------------
+def data_svd(X, rank_tol: float = 1e-10):
+    """Left singular vectors and singular values of the data (Definition 2's ``U_X``).
+
+    Parameters
+    ----------
+    X : array-like (n, d), one sample per row (the paper's ``X`` is our ``Xᵀ``).
+    rank_tol : float
+        Singular values below ``rank_tol * max`` are set to exactly 0 (null directions).
+
+    Returns
+    -------
+    U : ndarray (d, d)
+        Orthonormal columns, ordered by decreasing singular value; the last ``d - r`` columns
+        complete a basis of the null space of ``X``.
+    s : ndarray (d,)
+        Singular values of the paper's ``X`` (``s_i² = eigenvalues of XᵀX`` here), zeros padded.
+    r : int
+        Rank of ``X``.
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    if X.size == 0:
+        raise ValueError(f"X must be non-empty, got shape {X.shape}")
+    check_positive(rank_tol, "rank_tol")
+    # SVD of X (not eigh of XᵀX): null directions stay at ~eps, not ~sqrt(eps). For n > d the
+    # SVD of the d×d triangular factor of X = QR has the same singular values and V.
+    Y = np.linalg.qr(X, mode="r") if X.shape[0] > X.shape[1] else X
+    _, sv, Vt = np.linalg.svd(Y, full_matrices=True)
+    V = Vt.T
+    s = np.zeros(X.shape[1])
+    s[:sv.size] = sv
+    null = s <= rank_tol * max(s[0], np.finfo(float).tiny)
+    s[null] = 0.0
+    return V, s, int(np.count_nonzero(~null))
+
+
+def spectral_initialization(U, sigma_a0, sigma_b0):
+    """Definition 2: ``A0 = U diag(sigma_a0) Uᵀ``, ``B0 = U diag(sigma_b0) Uᵀ``.
+
+    ``U`` is ``U_X`` from :func:`data_svd`; ``sigma_a0``, ``sigma_b0`` are non-negative arrays
+    of length ``d`` (positive semi-definite diagonal matrices of Definition 2).
+    """
+    U = as_finite_array(U, "U", ndim=2)
+    d = U.shape[0]
+    if U.shape != (d, d) or not np.allclose(U.T @ U, np.eye(d), atol=1e-8):
+        raise ValueError(f"U must be a square orthogonal matrix, got shape {U.shape}")
+    a0 = as_finite_array(sigma_a0, "sigma_a0", shape=(d,))
+    b0 = as_finite_array(sigma_b0, "sigma_b0", shape=(d,))
+    if np.any(a0 < 0) or np.any(b0 < 0):
+        raise ValueError("sigma_a0 and sigma_b0 must be >= 0 (positive semi-definite, Definition 2)")
+    return (U * a0) @ U.T, (U * b0) @ U.T
+
+
+def polynomial_initialization(X, k: int, normalizer: float | None = None, shift: float = 1.0):
+    """Encoder initialization ``B0 = (XᵀX / normalizer + shift·I)^k`` (``A0 = 0``).
+
+    ``shift = 1`` is the asymmetric spectral initialization of Corollary 3 (a polynomial in
+    ``(1/n) X Xᵀ + I``); ``shift = 0`` is Corollary 4's ``B0 = ((1/n) X Xᵀ)^k``. No singular
+    vectors are computed (the point of the Remark after Corollary 3).
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    k = check_degree(k)
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must be non-empty, got shape {X.shape}")
+    normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
+    shift = check_positive(shift, "shift", allow_zero=True)
+    M = X.T @ X / normalizer + shift * np.eye(d)
+    return np.linalg.matrix_power(M, k)
+
+
+# ---------------------------------------------------------------------------------------
+# The loss of Eq. (1) and its gradients; Appendix E's printed update
+# ---------------------------------------------------------------------------------------
+def _check_pair(A, B, d):
+    A = as_finite_array(A, "A", shape=(d, None))
+    B = as_finite_array(B, "B", shape=(A.shape[1], d))
+    return A, B
+
+
+def linear_loss(A, B, X):
+    """Eq. (1) for ``f(x) = A B x``: ``Σ_i ||x_i - A B x_i||²`` (rows of ``X`` are the x_i)."""
+    X = as_finite_array(X, "X", ndim=2)
+    A, B = _check_pair(A, B, X.shape[1])
+    R = X - X @ B.T @ A.T
+    return float(np.sum(R * R))
+
+
+def linear_gradients(A, B, X):
+    """Gradients of Eq. (1): ``∇_A = -2 (I - AB) XᵀX Bᵀ``, ``∇_B = -2 Aᵀ (I - AB) XᵀX``."""
+    X = as_finite_array(X, "X", ndim=2)
+    d = X.shape[1]
+    A, B = _check_pair(A, B, d)
+    RG = (np.eye(d) - A @ B) @ (X.T @ X)
+    return -2.0 * RG @ B.T, -2.0 * A.T @ RG
+
+
+def appendix_e_update(A, B, X):
+    """The update directions printed in Appendix E: ``(X - ABX) Xᵀ Bᵀ`` and ``Aᵀ (X - ABX) Xᵀ``
+    (paper's column convention), so that ``A ← A + γ·dA``. Compare with
+    :func:`linear_gradients`: the loss gradient is ``-2`` times these (the 2 is absorbed in γ).
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    d = X.shape[1]
+    A, B = _check_pair(A, B, d)
+    RG = (np.eye(d) - A @ B) @ (X.T @ X)
+    return RG @ B.T, A.T @ RG
+
+
+# ---------------------------------------------------------------------------------------
+# Two independent checks of Theorem 1: full-matrix GD in torch, and the gradient-flow ODE
+# ---------------------------------------------------------------------------------------
+def stable_step(s_max: float, sigma_a0, sigma_b0, step_fraction: float = 0.1) -> float:
+    """Learning rate for GD on Eq. (1) set from the largest data singular value ``s_max``.
+
+    Along a singular direction the residual ``e = 1 - a b`` obeys
+    ``e ← e (1 - 2 γ s² (a² + b²))`` to first order, so GD is stable for
+    ``γ < 1 / (s² (a² + b²))``. On the flow ``a² + b²`` is monotone between its initial value
+    and ``a∞² + b∞²`` (Theorem 1), so ``M = max`` of the two bounds it; the step is
+    ``step_fraction / (s_max² M)`` with ``0 < step_fraction < 1``.
+    """
+    s_max = check_positive(s_max, "s_max")
+    step_fraction = check_positive(step_fraction, "step_fraction")
+    if step_fraction >= 1:
+        raise ValueError(f"step_fraction must be < 1 for a stable step, got {step_fraction}")
+    a0 = as_finite_array(sigma_a0, "sigma_a0")
+    b0 = as_finite_array(sigma_b0, "sigma_b0")
+    a_inf, b_inf = theorem1_final(a0, b0)
+    M = float(max(np.max(a0 ** 2 + b0 ** 2), np.max(a_inf ** 2 + b_inf ** 2)))
+    return step_fraction / (s_max ** 2 * M)
+
+
+def train_linear_gd(X, A0, B0, lr: float, max_steps: int = 200_000, tol: float = 1e-12,
+                    check_every: int = 200):
+    """Gradient descent on Eq. (1) for ``f(x) = A B x`` in torch (float64, full matrices).
+
+    Uses the exact gradient of Eq. (1) through the Gram matrix ``G = XᵀX`` (so the cost per
+    step does not depend on n). Every ``check_every`` steps it records the relative residual
+    ``||X - X Bᵀ Aᵀ||_F / ||X||_F`` and the commutators ``||AG - GA||``, ``||BG - GB||``
+    relative to ``||A|| ||G||`` (zero when A, B are polynomials in ``XXᵀ``, Appendix E's
+    induction); it stops when the residual is below ``tol``.
+
+    Returns
+    -------
+    dict with ``A``, ``B`` (ndarrays), ``steps``, ``seconds`` (wall time of the loop),
+    ``converged``, ``residual``, ``max_commutator`` (largest recorded), ``history`` (list of
+    (step, residual, commutator) tuples).
+    """
+    import time
+
+    import torch
+
+    X = as_finite_array(X, "X", ndim=2)
+    d = X.shape[1]
+    A0, B0 = _check_pair(A0, B0, d)
+    lr = check_positive(lr, "lr")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
+        raise ValueError(f"check_every must be a positive integer, got {check_every!r}")
+    tol = check_positive(tol, "tol")
+    G = torch.from_numpy(X.T @ X)
+    A = torch.from_numpy(A0.copy())
+    B = torch.from_numpy(B0.copy())
+    eye = torch.eye(d, dtype=torch.float64)
+    trX2 = float(torch.trace(G))
+    Gn = float(torch.linalg.norm(G))
+    history, max_comm, residual, steps = [], 0.0, float("nan"), 0
+    start = time.perf_counter()
+    with torch.no_grad():
+        for steps in range(1, max_steps + 1):
+            RG = (eye - A @ B) @ G
+            gA = RG @ B.T          # = -∇_A L / 2
+            gB = A.T @ RG          # = -∇_B L / 2
+            A.add_(gA, alpha=2.0 * lr)
+            B.add_(gB, alpha=2.0 * lr)
+            if steps % check_every == 0 or steps == max_steps:
+                R = eye - A @ B
+                residual = float(torch.sqrt(torch.clamp(torch.trace(R @ G @ R.T), min=0.0) / trX2))
+                comm = max(float(torch.linalg.norm(A @ G - G @ A)) / max(float(torch.linalg.norm(A)) * Gn, 1e-300),
+                           float(torch.linalg.norm(B @ G - G @ B)) / max(float(torch.linalg.norm(B)) * Gn, 1e-300))
+                max_comm = max(max_comm, comm)
+                history.append((steps, residual, comm))
+                if not np.isfinite(residual):
+                    break
+                if residual < tol:
+                    break
+    seconds = time.perf_counter() - start
+    return dict(A=A.numpy(), B=B.numpy(), steps=steps, seconds=seconds,
+                converged=bool(residual < tol), residual=residual, max_commutator=max_comm,
+                history=history)
+
+
+def gradient_flow_singular_values(s, sigma_a0, sigma_b0, t_end: float | None = None,
+                                  rtol: float = 1e-11, atol: float = 1e-13,
+                                  method: str = "LSODA"):
+    """Integrate the gradient flow of Eq. (1) in singular-value coordinates (Appendix E).
+
+    For each data singular value ``s_i`` (``s_i = 0`` allowed):
+
+    .. math:: \\dot a_i = 2 s_i^2 (1 - a_i b_i) b_i, \\qquad \\dot b_i = 2 s_i^2 (1 - a_i b_i) a_i
+
+    (the factor 2 is the gradient of the squared loss; Appendix E drops it, which only
+    rescales time). Integrated with :func:`scipy.integrate.solve_ivp` up to ``t_end``; by
+    default ``t_end = 40 / min_i 2 s_i² (a∞² + b∞²)`` over ``s_i > 0``, i.e. ``e^{-40}`` of
+    the slowest linearized mode.
+
+    Returns
+    -------
+    (a, b, info) : final singular values and a dict with ``t_end``, ``seconds``, ``nfev``,
+    ``success``.
+    """
+    import time
+
+    from scipy.integrate import solve_ivp
+
+    s = as_finite_array(s, "s", ndim=1)
+    a0 = as_finite_array(sigma_a0, "sigma_a0", shape=s.shape)
+    b0 = as_finite_array(sigma_b0, "sigma_b0", shape=s.shape)
+    if np.any(s < 0):
+        raise ValueError("singular values s must be >= 0")
+    if method not in ("LSODA", "Radau", "BDF", "RK45", "DOP853"):
+        raise ValueError(f"method must be one of LSODA, Radau, BDF, RK45, DOP853, got {method!r}")
+    s2 = s ** 2
+    if t_end is None:
+        a_inf, b_inf = theorem1_final(a0, b0)
+        rates = 2 * s2 * (a_inf ** 2 + b_inf ** 2)
+        rates = rates[s2 > 0]
+        if rates.size == 0:
+            raise ValueError("all singular values are 0: the flow does not move")
+        t_end = 40.0 / float(rates.min())
+    t_end = check_positive(t_end, "t_end")
+    m = s.size
+
+    def rhs(_t, y):
+        a, b = y[:m], y[m:]
+        e = 2 * s2 * (1.0 - a * b)
+        return np.concatenate([e * b, e * a])
+
+    def jac(_t, y):
+        a, b = y[:m], y[m:]
+        e = 1.0 - a * b
+        J = np.zeros((2 * m, 2 * m))
+        i = np.arange(m)
+        J[i, i] = 2 * s2 * (-b * b)
+        J[i, m + i] = 2 * s2 * (e - a * b)
+        J[m + i, i] = 2 * s2 * (e - a * b)
+        J[m + i, m + i] = 2 * s2 * (-a * a)
+        return J
+
+    start = time.perf_counter()
+    kw = {} if method in ("RK45", "DOP853") else {"jac": jac}
+    sol = solve_ivp(rhs, (0.0, t_end), np.concatenate([a0, b0]), method=method,
+                    rtol=rtol, atol=atol, **kw)
+    seconds = time.perf_counter() - start
+    y = sol.y[:, -1]
+    return y[:m], y[m:], dict(t_end=t_end, seconds=seconds, nfev=int(sol.nfev),
+                              success=bool(sol.success))
+
+
+def singular_values_in_basis(M, U):
+    """Diagonal of ``Uᵀ M U`` and the largest off-diagonal entry relative to the largest
+    diagonal one (0 when ``M`` is diagonal in the basis ``U``, e.g. a polynomial in XXᵀ)."""
+    M = as_finite_array(M, "M", ndim=2)
+    U = as_finite_array(U, "U", shape=(M.shape[0], M.shape[0]))
+    D = U.T @ M @ U
+    diag = np.diag(D).copy()
+    off = D - np.diag(diag)
+    scale = max(np.abs(diag).max(), np.finfo(float).tiny)
+    return diag, float(np.abs(off).max() / scale)
+
+
+# ---------------------------------------------------------------------------------------
+# Corollary 4: the Corollary 1 mixture after autoencoding
+# ---------------------------------------------------------------------------------------
+def corollary4_alpha_beta(c: float, k: int, shift: float = 0.0):
+    """Corollary 4's ``α = λ1(B)``, ``β = λ2(B)`` (n → ∞).
+
+    With ``shift = 0`` (Corollary 4's ``B0 = ((1/n) XXᵀ)^k``) the initial eigenvalues are
+    ``(c+7)^k`` and ``(c+3)^k`` and this is the displayed
+    ``α = sqrt((c+7)^{2k}/2 + sqrt(1 + (c+7)^{4k}/4))`` (same for β with c+3). With
+    ``shift = 1`` (Corollary 3's ``B0 = ((1/n) XXᵀ + I)^k``) they are ``(c+8)^k``, ``(c+4)^k``.
+    Both through :func:`theorem1_final` with ``a0 = 0``.
+    """
+    c = check_positive(c, "c", allow_zero=True)
+    k = check_degree(k)
+    shift = check_positive(shift, "shift", allow_zero=True)
+    lam = np.array([c + 7.0 + shift, c + 3.0 + shift]) ** k
+    _, b = theorem1_final(np.zeros(2), lam)
+    return float(b[0]), float(b[1])
+
+
+def corollary1_cosine(alpha: float, beta: float, c: float) -> float:
+    """Corollary 1: ``cos(B q1, B q2) = (2 + γ√(c²+4)) / (2γ + √(c²+4))``,
+    ``γ = (α² - β²)/(α² + β²)`` for B with eigenvectors ``[1,1]/√2`` (α), ``[1,-1]/√2`` (β)."""
+    alpha = check_positive(abs(alpha), "alpha")
+    beta = check_positive(abs(beta), "beta")
+    c = check_positive(c, "c", allow_zero=True)
+    g = (alpha ** 2 - beta ** 2) / (alpha ** 2 + beta ** 2)
+    r = np.sqrt(c ** 2 + 4)
+    return float((2 + g * r) / (2 * g + r))
+
+
+def mixture_sample(n: int, c: float, seed: int = 0):
+    """The Corollary 1 mixture: n points from N(e1, Σ1) and n from N(e2, Σ2),
+    ``Σ1 = diag(c+1, 1) + J``, ``Σ2 = diag(1, c+1) + J`` (J all ones). Rows are samples;
+    returns ``(X (2n, 2), q1, q2)`` with ``q1, q2`` the top eigenvectors of Σ1, Σ2."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    c = check_positive(c, "c")
+    J = np.ones((2, 2))
+    S1, S2 = np.diag([c + 1.0, 1.0]) + J, np.diag([1.0, c + 1.0]) + J
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.multivariate_normal([1.0, 0.0], S1, size=n),
+                   rng.multivariate_normal([0.0, 1.0], S2, size=n)])
+    q = [np.linalg.eigh(S)[1][:, -1] for S in (S1, S2)]
+    q = [v * np.sign(v.sum()) for v in q]
+    return X, q[0], q[1]
+
+
+def cosine(u, v) -> float:
+    """Cosine similarity of two vectors."""
+    u = as_finite_array(u, "u", ndim=1)
+    v = as_finite_array(v, "v", shape=u.shape)
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if nu == 0 or nv == 0:
+        raise ValueError("cosine of a zero vector is undefined")
+    return float(u @ v / (nu * nv))
+
+
+def gd_singular_values(s, sigma_a0, sigma_b0, lr: float, steps: int):
+    """Appendix E's GD recursion on the diagonal (singular-value) coordinates, with the
+    factor 2 of the loss gradient:
+    ``a ← a + 2γ s² (1 - a b) b``, ``b ← b + 2γ s² (1 - a b) a`` (simultaneous update).
+
+    This is what full-matrix GD (:func:`train_linear_gd`) does in the basis ``U_X`` when A, B
+    stay polynomials in ``XXᵀ``. Each step multiplies ``a² - b²`` by ``1 - u²``,
+    ``u = 2γ s² (1 - a b)``: GD conserves Eq. (2) only up to O(γ), so its limit differs from
+    the gradient-flow limit of Theorem 1 by O(γ).
+
+    Returns ``(a, b)`` after ``steps`` steps.
+    """
+    s = as_finite_array(s, "s", ndim=1)
+    a = as_finite_array(sigma_a0, "sigma_a0", shape=s.shape).copy()
+    b = as_finite_array(sigma_b0, "sigma_b0", shape=s.shape).copy()
+    lr = check_positive(lr, "lr")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    k = 2.0 * lr * s ** 2
+    for _ in range(steps):
+        u = k * (1.0 - a * b)
+        a, b = a + u * b, b + u * a
+    return a, b
+
+
+def check_theorem1(X, A0, B0, step_fraction: float = 0.02, max_steps: int = 200_000,
+                   tol: float = 1e-12):
+    """Theorem 1 checked two independent ways from a spectral initialization (A0, B0).
+
+    Runs full-matrix torch GD (:func:`train_linear_gd`, step from :func:`stable_step`) and the
+    gradient-flow ODE (:func:`gradient_flow_singular_values`), and tabulates per direction of
+    ``U_X``: data singular value, initial and predicted (Appendix E and as printed) singular
+    values, the GD and ODE values, and GD's own discrete prediction
+    (:func:`gd_singular_values` run for the same number of steps).
+
+    Returns ``(table: pandas.DataFrame, info: dict)`` with timings, step count, step size and
+    the largest off-diagonal / commutator measure of the GD matrices.
+    """
+    import pandas as pd
+
+    X = as_finite_array(X, "X", ndim=2)
+    U, s, r = data_svd(X)
+    a0, off_a = singular_values_in_basis(A0, U) if np.any(A0) else (np.zeros(U.shape[0]), 0.0)
+    b0, off_b = singular_values_in_basis(B0, U)
+    if max(off_a, off_b) > 1e-8:
+        raise ValueError("A0, B0 must be diagonal in U_X (spectral initialization, Definition 2)")
+    if np.any(a0 < -1e-12) or np.any(b0 < -1e-12):
+        raise ValueError("A0, B0 must be positive semi-definite (Definition 2)")
+    a0, b0 = np.clip(a0, 0, None), np.clip(b0, 0, None)
+    lr = stable_step(s[0], a0, b0, step_fraction)
+    gd = train_linear_gd(X, A0, B0, lr, max_steps=max_steps, tol=tol)
+    a_gd, offA = singular_values_in_basis(gd["A"], U) if np.any(gd["A"]) else (np.zeros_like(s), 0.0)
+    b_gd, offB = singular_values_in_basis(gd["B"], U)
+    a_ode, b_ode, ode = gradient_flow_singular_values(s, a0, b0)
+    a_rec, b_rec = gd_singular_values(s, a0, b0, lr, gd["steps"])
+    a_pred, b_pred = theorem1_final(a0, b0)
+    a_pr, b_pr = theorem1_as_printed(a0, b0)
+    table = pd.DataFrame(dict(direction=np.arange(1, s.size + 1), s=s, in_span=s > 0,
+                              a0=a0, b0=b0, a_pred=a_pred, b_pred=b_pred,
+                              a_printed=a_pr, b_printed=b_pr, a_gd=a_gd, b_gd=b_gd,
+                              a_gd_recursion=a_rec, b_gd_recursion=b_rec,
+                              a_ode=a_ode, b_ode=b_ode))
+    info = dict(rank=r, lr=lr, steps=gd["steps"], gd_seconds=gd["seconds"],
+                gd_converged=gd["converged"], gd_residual=gd["residual"],
+                ode_seconds=ode["seconds"], ode_nfev=ode["nfev"], ode_success=ode["success"],
+                commutator=gd["max_commutator"], off_diagonal=max(offA, offB))
+    return table, info

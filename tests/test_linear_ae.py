@@ -1,0 +1,157 @@
+"""Unit tests of aligned_latents.linear_ae (Theorem 1, Corollaries 3-4, Appendices E-F)."""
+import numpy as np
+import pytest
+import torch
+
+from aligned_latents import linear_ae as lae
+
+
+def _data(n=60, d=6, r=4, seed=0):
+    rng = np.random.default_rng(seed)
+    W = np.linalg.qr(rng.standard_normal((d, r)))[0]
+    return rng.standard_normal((n, r)) * np.sqrt(np.linspace(2.0, 0.5, r)) @ W.T
+
+
+def test_theorem1_final_solves_conservation_and_interpolation():
+    # independent: the positive root of b⁴ - c² b² - 1 = 0 via np.roots
+    for a0, b0 in [(0.0, 1.0), (0.3, 2.5), (2.0, 0.5), (1.2, 1.2)]:
+        a, b = lae.theorem1_final(a0, b0)
+        c2 = b0 ** 2 - a0 ** 2
+        roots = np.roots([1.0, 0.0, -c2, 0.0, -1.0])
+        b_ref = max(r.real for r in roots if abs(r.imag) < 1e-12)
+        assert b == pytest.approx(b_ref, rel=1e-12)       # float64 roundoff
+        assert a * b == pytest.approx(1.0, rel=1e-12)
+        assert a ** 2 - a0 ** 2 == pytest.approx(b ** 2 - b0 ** 2, abs=1e-12)
+
+
+def test_theorem1_as_printed_formula_and_nan():
+    a, b = lae.theorem1_as_printed(0.0, 1.0)
+    assert b == pytest.approx(np.sqrt(0.5) + np.sqrt(1.25), rel=1e-14)
+    assert a == pytest.approx(1 / b, rel=1e-14)
+    assert abs(b - lae.theorem1_final(0.0, 1.0)[1]) > 0.5      # the display disagrees
+    _, b_neg = lae.theorem1_as_printed(0.5, 0.5)               # b0² - a0 < 0
+    assert np.isnan(b_neg)
+
+
+def test_ode_matches_theorem1_and_null_directions_stay():
+    s = np.array([3.0, 1.5, 0.7, 0.0])
+    a0 = np.array([0.0, 0.2, 1.5, 0.0])
+    b0 = np.array([2.0, 1.0, 0.3, 1.0])
+    a, b, info = lae.gradient_flow_singular_values(s, a0, b0)
+    ap, bp = lae.theorem1_final(a0, b0)
+    assert info["success"]
+    # rtol 1e-11 and e^-40 decay of the slowest mode: 1e-8 is far above both
+    np.testing.assert_allclose(b[:3], bp[:3], atol=1e-8)
+    np.testing.assert_allclose(a[:3], ap[:3], atol=1e-8)
+    assert b[3] == b0[3] and a[3] == a0[3]                   # s = 0: the flow does not move
+
+
+def test_full_matrix_gd_matches_diagonal_recursion_and_stays_polynomial():
+    X = _data()
+    U, s, r = lae.data_svd(X)
+    assert r == 4 and np.all(s[4:] == 0)
+    B0 = lae.polynomial_initialization(X, 2)
+    A0 = np.zeros_like(B0)
+    b0, off = lae.singular_values_in_basis(B0, U)
+    assert off < 1e-12
+    lr = lae.stable_step(s[0], np.zeros(6), b0, 0.2)
+    res = lae.train_linear_gd(X, A0, B0, lr, max_steps=3000, check_every=100, tol=1e-300)
+    a_rec, b_rec = lae.gd_singular_values(s, np.zeros(6), b0, lr, res["steps"])
+    b_gd, offB = lae.singular_values_in_basis(res["B"], U)
+    a_gd, _ = lae.singular_values_in_basis(res["A"], U)
+    # same arithmetic in two bases: roundoff only
+    np.testing.assert_allclose(b_gd, b_rec, atol=1e-10)
+    np.testing.assert_allclose(a_gd, a_rec, atol=1e-10)
+    assert offB < 1e-10 and res["max_commutator"] < 1e-10
+
+
+def test_gd_limit_approaches_flow_linearly_in_step():
+    s = np.array([2.0, 1.0]); a0 = np.zeros(2); b0 = np.array([3.0, 1.5])
+    _, bp = lae.theorem1_final(a0, b0)
+    errs = []
+    for f in (0.1, 0.05):
+        lr = lae.stable_step(s[0], a0, b0, f)
+        _, b = lae.gd_singular_values(s, a0, b0, lr, int(600 / f))
+        errs.append(np.abs(b - bp).max())
+    # first order in the step: halving it halves the error (±20 % for O(step²) terms)
+    assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.2)
+
+
+def test_gradients_match_autograd_and_appendix_e_factor_two():
+    X = _data(n=30, d=5, r=5, seed=1)
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((2, 5, 5))
+    At = torch.tensor(A, requires_grad=True); Bt = torch.tensor(B, requires_grad=True)
+    Xt = torch.tensor(X)
+    ((Xt - Xt @ Bt.T @ At.T) ** 2).sum().backward()
+    gA, gB = lae.linear_gradients(A, B, X)
+    np.testing.assert_allclose(gA, At.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(gB, Bt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    uA, uB = lae.appendix_e_update(A, B, X)
+    np.testing.assert_allclose(gA, -2 * uA, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(gB, -2 * uB, rtol=1e-12, atol=1e-10)
+    assert lae.linear_loss(A, B, X) == pytest.approx(float(((X - X @ B.T @ A.T) ** 2).sum()))
+
+
+def test_polynomial_initialization_and_asymmetric_encoder():
+    X = _data()
+    lam = np.linalg.eigvalsh(X.T @ X / len(X))
+    for shift in (0.0, 1.0):
+        ev = np.linalg.eigvalsh(lae.polynomial_initialization(X, 3, shift=shift))
+        np.testing.assert_allclose(np.sort(ev), np.sort((lam + shift) ** 3), rtol=1e-10, atol=1e-10)
+    # asymmetric_encoder = Theorem 1 applied to B0 = (XᵀX/n + I)^k on the span, B0 off it
+    U, s, r = lae.data_svd(X)
+    b0, _ = lae.singular_values_in_basis(lae.polynomial_initialization(X, 2), U)
+    _, b = lae.theorem1_final(np.zeros_like(b0), b0)
+    b[s == 0] = b0[s == 0]
+    np.testing.assert_allclose(lae.asymmetric_encoder(X, 2), (U * b) @ U.T, atol=1e-9)
+
+
+def test_corollary4_alpha_beta_and_cosine():
+    c, k = 2.0, 2
+    al, be = lae.corollary4_alpha_beta(c, k)
+    # the displayed formula of Corollary 4, typed independently
+    assert al == pytest.approx(np.sqrt((c + 7) ** (2 * k) / 2 + np.sqrt(1 + (c + 7) ** (4 * k) / 4)))
+    assert be == pytest.approx(np.sqrt((c + 3) ** (2 * k) / 2 + np.sqrt(1 + (c + 3) ** (4 * k) / 4)))
+    al1, be1 = lae.corollary4_alpha_beta(c, k, shift=1.0)
+    assert al1 == pytest.approx(lae.theorem1_final(0.0, (c + 8) ** k)[1])
+    # Corollary 1's closed-form cosine vs the cosine of an explicit B
+    u1, u2 = np.array([1, 1]) / np.sqrt(2), np.array([1, -1]) / np.sqrt(2)
+    B = al * np.outer(u1, u1) + be * np.outer(u2, u2)
+    J = np.ones((2, 2))
+    q1 = np.linalg.eigh(np.diag([c + 1, 1]) + J)[1][:, -1]
+    q2 = np.linalg.eigh(np.diag([1, c + 1]) + J)[1][:, -1]
+    q1, q2 = q1 * np.sign(q1.sum()), q2 * np.sign(q2.sum())
+    assert lae.corollary1_cosine(al, be, c) == pytest.approx(lae.cosine(B @ q1, B @ q2), abs=1e-12)
+
+
+def test_mixture_sample_gram_limit():
+    c, n = 2.0, 100_000
+    X, _, _ = lae.mixture_sample(n, c, seed=3)
+    G = X.T @ X / n
+    # E[(1/n)XXᵀ] = (c+3)I + 2J; sd of an entry ~ sqrt(2·Var/n) ~ 0.02 at n = 1e5, 0.1 is 5 sd
+    np.testing.assert_allclose(G, (c + 3) * np.eye(2) + 2 * np.ones((2, 2)), atol=0.1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: lae.polynomial_initialization(np.ones((4, 3)), -1),
+    lambda: lae.polynomial_initialization(np.ones((4, 3)), 1.5),
+    lambda: lae.polynomial_initialization(np.array([[1.0, np.nan]]), 1),
+    lambda: lae.data_svd(np.ones(3)),
+    lambda: lae.linear_loss(np.ones((3, 2)), np.ones((3, 3)), np.ones((5, 3))),
+    lambda: lae.spectral_initialization(np.ones((3, 3)), np.ones(3), np.ones(3)),
+    lambda: lae.spectral_initialization(np.eye(3), -np.ones(3), np.ones(3)),
+    lambda: lae.spectral_initialization(np.eye(3), np.ones(2), np.ones(3)),
+    lambda: lae.stable_step(1.0, [0.0], [1.0], 1.5),
+    lambda: lae.gradient_flow_singular_values([-1.0], [0.0], [1.0]),
+    lambda: lae.gradient_flow_singular_values([0.0], [0.0], [1.0]),
+    lambda: lae.gd_singular_values([1.0], [0.0], [1.0], 0.1, -1),
+    lambda: lae.train_linear_gd(np.ones((4, 3)), np.eye(3), np.eye(3), 0.1, max_steps=0),
+    lambda: lae.theorem1_as_printed([np.inf], [1.0]),
+    lambda: lae.corollary4_alpha_beta(2.0, -1),
+    lambda: lae.mixture_sample(0, 2.0),
+    lambda: lae.cosine([0.0, 0.0], [1.0, 0.0]),
+])
+def test_bad_input_raises(call):
+    with pytest.raises(ValueError):
+        call()
