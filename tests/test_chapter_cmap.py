@@ -3,13 +3,13 @@ the figure CSVs exist and are sane."""
 import numpy as np
 import pandas as pd
 
-from aligned_latents.fluvaccine import default_path
 
 
 def test_chapter_cmap_reduced(run_chapter):
+    # fluVaccine is left to the book build (make book runs it at default settings)
     res = run_chapter("cmap", sim_n_drugs=80, sim_n_controls=40, sim_cell_types=["A549", "MCF7"],
                       relu_hidden=64, relu_max_epochs=2, sweep_shared_on_top=[0.0, 0.5],
-                      run_fluvaccine=default_path().is_file())
+                      run_fluvaccine=False)
     claims = pd.read_csv(res / "claims.csv")
     assert len(claims) >= 10
     assert claims["holds"].all(), claims[~claims["holds"]].to_string()

@@ -66,6 +66,8 @@ def test_every_chapter_has_one_parameters_cell_with_meanings():
         assert params, f"{name} has an empty parameters cell"
         for p in params.values():
             assert p.meaning, f"parameter {p.name} of {name} has no one-line meaning"
+            # papermill's parameter parser gives up on a line whose comment holds '='
+            assert "=" not in p.meaning, f"parameter {p.name} of {name}: no '=' in its comment"
 
 
 def test_leaky_relu_training_saves_and_reloads(tmp_path):
