@@ -1,0 +1,91 @@
+"""The word-vector loader on small files written by the tests (GloVe and word2vec formats)."""
+from __future__ import annotations
+
+import gzip
+import zipfile
+
+import numpy as np
+import pytest
+
+from aligned_latents.embeddings import Embeddings, load_default, load_text
+
+GLOVE = "the 0.1 0.2 0.3\nnan 1 2 3\nnull 4 5 6\nNA 7 8 9\n. . . 0.5 0.5 0.5\nthe 9 9 9\nNone -1 -2 -3\n"
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_glove_text_special_tokens_spaces_duplicates(tmp_path):
+    emb = load_text(write(tmp_path, "v.txt", GLOVE))
+    assert emb.words == ["the", "nan", "null", "NA", ". . .", "None"]
+    assert emb.duplicates == 1
+    # the first 'the' is kept, not the duplicate's 9 9 9
+    np.testing.assert_array_equal(emb.vectors[0], np.float32([0.1, 0.2, 0.3]))
+    np.testing.assert_array_equal(emb.vectors[emb.index["nan"]], [1, 2, 3])
+    np.testing.assert_array_equal(emb.vectors[emb.index[". . ."]], [0.5, 0.5, 0.5])
+    assert emb.vectors.dtype == np.float32 and emb.dim == 3
+    assert not emb.lowercase and emb.key("NA") == "NA"
+
+
+def test_vocab_size_counts_distinct_words(tmp_path):
+    emb = load_text(write(tmp_path, "v.txt", GLOVE), vocab_size=5)
+    assert emb.words == ["the", "nan", "null", "NA", ". . ."]
+    emb = load_text(write(tmp_path, "v.txt", GLOVE), vocab_size=2)
+    assert len(emb) == 2 and emb.vectors.shape == (2, 3)
+
+
+def test_word2vec_header_gz_zip(tmp_path):
+    text = "3 2\ncat 1 0\ndog 0 1\nnan 1 1\n"
+    plain = load_text(write(tmp_path, "w2v.txt", text))
+    assert plain.words == ["cat", "dog", "nan"] and plain.dim == 2
+    gz = tmp_path / "w2v.txt.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    zp = tmp_path / "w2v.zip"
+    with zipfile.ZipFile(zp, "w") as zf:
+        zf.writestr("inner/w2v.txt", text)
+    for p in (gz, zp):
+        e = load_text(p)
+        assert e.words == plain.words
+        np.testing.assert_array_equal(e.vectors, plain.vectors)
+    # a header whose count is smaller than the file: read that many words
+    assert len(load_text(write(tmp_path, "h.txt", "2 2\na 1 1\nb 2 2\nc 3 3\n"))) == 2
+
+
+def test_crlf_and_trailing_space(tmp_path):
+    e = load_text(write(tmp_path, "v.txt", "a 1 2 \r\nb 3 4\r\n"))
+    assert e.words == ["a", "b"]
+    np.testing.assert_array_equal(e.vectors[1], [3, 4])
+
+
+@pytest.mark.parametrize("text,line,what", [
+    ("a 1 2 3\nb 1 2\nc 1 2 3\n", 2, "expected a token and 3 values"),
+    ("a 1 2 3\nb 1 2 3 4\n", 2, "expected a token and 3 values"),
+    ("a 1 2 3\nb 1 x 3\n", 2, "is not a number"),
+    ("a 1 2 3\nb 1 2 3\nc nan 1 2\n", 3, "non-finite"),
+])
+def test_bad_lines_name_the_line(tmp_path, text, line, what):
+    with pytest.raises(ValueError, match=f"line {line}: .*{what}"):
+        load_text(write(tmp_path, "bad.txt", text))
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="not found"):
+        load_text(tmp_path / "missing.txt")
+    with pytest.raises(ValueError, match="vocab_size"):
+        load_text(write(tmp_path, "v.txt", GLOVE), vocab_size=0)
+    with pytest.raises(ValueError, match="no word vectors"):
+        load_text(write(tmp_path, "e.txt", "\n\n"))
+    with pytest.raises(ValueError, match="one row per word"):
+        Embeddings(["a", "b"], np.zeros((3, 2)))
+
+
+def test_default_glove_offline():
+    emb = load_default(vocab_size=1000)
+    assert emb.vectors.shape == (1000, 50) and emb.words[:3] == ["the", ",", "."]
+    assert emb.lowercase and emb.key("Paris") == "paris"
+    kv = emb.to_keyed_vectors()
+    np.testing.assert_array_equal(kv["the"], emb.vectors[0])
