@@ -214,3 +214,14 @@ def test_book_ledger_is_current():
         pytest.fail(f"{root}/ledger/ledger.json is missing: build the book first (make book)")
     problems = L.check(root, html)
     assert not problems, "; ".join(problems)
+
+
+def test_figure1_cmap_panel_says_when_data_are_simulated(tmp_path):
+    from aligned_latents.ledger import _cmap_data_label
+
+    fig4 = tmp_path / "figure4.csv"
+    assert "SIMULATED" in _cmap_data_label(fig4)  # no data_source.json: never passed off as real
+    (tmp_path / "data_source.json").write_text('{"simulated": true}')
+    assert "SIMULATED" in _cmap_data_label(fig4)
+    (tmp_path / "data_source.json").write_text('{"simulated": false}')
+    assert "real L1000" in _cmap_data_label(fig4)

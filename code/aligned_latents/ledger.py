@@ -79,6 +79,18 @@ HEADLINES: dict[str, Headline] = {
 }
 
 
+def _cmap_data_label(figure4_path) -> str:
+    """', SIMULATED data' unless the CMap chapter says it ran on real data (data_source.json)."""
+    import json
+
+    src = figure4_path.parent / "data_source.json"
+    try:
+        simulated = json.loads(src.read_text())["simulated"]
+    except (OSError, ValueError, KeyError):
+        simulated = True  # unknown: say so rather than pass it off as real data
+    return ",\nSIMULATED data" if simulated else ",\nreal L1000 data"
+
+
 def paper_location(claim: str, chapter: str | None = None, errata: pd.DataFrame | None = None) -> str:
     """Where in the paper a claim is, from its name ("Theorem 1" -> "Section 5.2, Appendix E").
 
@@ -418,7 +430,8 @@ def figure1(root: Path | None = None):
         ax.set_xlabel("cosine, original space")
         ax.set_ylabel("cosine, latent space")
         ax.legend(fontsize=7)
-        ax.set_title("(b) drug signatures across cell types", fontsize=10)
+        ax.set_title(f"(b) drug signatures across cell types{_cmap_data_label(path_b)}",
+                     fontsize=10)
     else:
         notes.append("/".join(FIGURE1_SOURCES["b"]))
         ax.text(0.5, 0.5, "missing:\nresults/cmap/figure4.csv", ha="center", va="center",
