@@ -117,3 +117,16 @@ def test_benchmarks_files():
     assert len(q) == 19544 and q.relation.nunique() == 14
     with pytest.raises(ValueError, match="unknown"):
         ws.load_wordsim("simlex")
+
+
+def test_accuracy_single_protocol_and_bad_protocol():
+    rng = np.random.default_rng(3)
+    V = rng.normal(size=(120, 6)).astype(np.float32)
+    e = Embeddings([f"w{i}" for i in range(120)], V)
+    rows = [tuple(f"w{j}" for j in rng.choice(120, 4, replace=False)) for _ in range(30)]
+    q = an.lookup_questions(e, questions(rows))
+    both = an.analogy_accuracy(V, q, device="cpu")
+    (std,) = an.analogy_accuracy(V, q, device="cpu", protocols=("standard",))
+    np.testing.assert_array_equal(std, both[1])
+    with pytest.raises(ValueError, match="protocols"):
+        an.analogy_accuracy(V, q, protocols=("cosmul",))

@@ -148,7 +148,8 @@ def _search_full(Vn, idx, t, exclude, chunk, block=4096):
 
 
 def analogy_accuracy(vectors, q: AnalogyQuestions, chunk: int = 512, device=None,
-                     return_predictions: bool = False, block: int = 4096):
+                     return_predictions: bool = False, block: int = 4096,
+                     protocols: tuple[str, ...] = ("paper", "standard")):
     """Analogy accuracy, paper protocol and standard 3CosAdd (see the module docstring).
 
     The argmax runs over all n rows of ``vectors`` (the whole vocabulary): a float32 matrix
@@ -164,6 +165,8 @@ def analogy_accuracy(vectors, q: AnalogyQuestions, chunk: int = 512, device=None
         (8 MB), besides float32 copies of ``vectors`` (80 MB for GloVe 6B 50d).
     block : int
         Vocabulary rows per tile.
+    protocols : tuple of 'paper', 'standard'
+        Which searches to run (default both, each costs one pass over the vocabulary).
     device : str, optional
         'cpu' or 'cuda'; default CUDA when present.
 
@@ -171,12 +174,15 @@ def analogy_accuracy(vectors, q: AnalogyQuestions, chunk: int = 512, device=None
     -------
     paper_correct, standard_correct : bool arrays (m,)
         Per question, whether ``w4`` is the prediction; their means are the accuracies.
-    (and the two prediction arrays when ``return_predictions``)
+        (One array per entry of ``protocols``, in that order.)
+    (and the prediction arrays when ``return_predictions``)
     """
     import torch
 
     from .device import torch_device
 
+    if not protocols or any(p not in ("paper", "standard") for p in protocols):
+        raise ValueError(f"protocols must name 'paper' and/or 'standard', got {protocols!r}")
     if chunk < 1 or block < 1:
         raise ValueError(f"chunk and block must be >= 1, got chunk={chunk}, block={block}")
     dev = torch_device(device)
@@ -185,15 +191,13 @@ def analogy_accuracy(vectors, q: AnalogyQuestions, chunk: int = 512, device=None
     idx = torch.from_numpy(np.ascontiguousarray(q.idx)).to(dev)
     preds = []
     with torch.no_grad():
-        for protocol in ("paper", "standard"):
+        for protocol in protocols:
             t = _targets(V, Vn, idx, protocol)
             p = _search_full(Vn, idx, t, protocol == "standard", chunk, block)
             preds.append(p.cpu().numpy())
-    pp, ps = preds
     target = q.idx[:, 3]
-    if return_predictions:
-        return pp == target, ps == target, pp, ps
-    return pp == target, ps == target
+    correct = tuple(p == target for p in preds)
+    return correct + tuple(preds) if return_predictions else correct
 
 
 def per_relation(q: AnalogyQuestions, **columns) -> pd.DataFrame:
