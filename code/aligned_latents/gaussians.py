@@ -23,6 +23,14 @@ class Mixture(NamedTuple):
     Ds: np.ndarray
 
 
+
+def _check_n(n) -> int:
+    """A number of samples per component: an integer >= 1."""
+    n = check_degree(n, "n")
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    return n
+
 def cor1_mixture(c) -> Mixture:
     """Corollary 1's setting: ``μ_1 = e_1``, ``μ_2 = e_2``, ``Σ_j = D_j + J`` with
     ``D_1 = diag(c+1, 1)``, ``D_2 = diag(1, c+1)`` (so ``Σ_j D_j = (c+2) I``)."""
@@ -101,9 +109,7 @@ def sample_mixture(mus, covs, n: int, rng):
     mus = as_finite_array(mus, "mus", ndim=2)
     m, d = mus.shape
     covs = as_finite_array(covs, "covs", shape=(m, d, d))
-    n = check_degree(n, "n")
-    if n < 1:
-        raise ValueError("n must be >= 1")
+    n = _check_n(n)
     rng = np.random.default_rng(rng)
     blocks = []
     for j in range(m):
@@ -116,9 +122,7 @@ def sample_mixture(mus, covs, n: int, rng):
 def second_moment(X, n: int) -> np.ndarray:
     """The paper's ``(1/n) X Xᵀ`` (``n`` samples per component; ``X`` is d x N)."""
     X = as_finite_array(X, "X", ndim=2)
-    n = check_degree(n, "n")
-    if n < 1:
-        raise ValueError("n must be >= 1")
+    n = _check_n(n)
     return X @ X.T / n
 
 
@@ -141,9 +145,7 @@ def second_moment_rms_error(mus, covs, n: int) -> float:
     mus = as_finite_array(mus, "mus", ndim=2)
     m, d = mus.shape
     covs = as_finite_array(covs, "covs", shape=(m, d, d))
-    n = check_degree(n, "n")
-    if n < 1:
-        raise ValueError("n must be >= 1")
+    n = _check_n(n)
     total = 0.0
     for mu, S in zip(mus, covs):
         M = S + np.outer(mu, mu)

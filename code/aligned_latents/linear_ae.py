@@ -31,6 +31,18 @@ def theorem1_final(sigma_a0, sigma_b0):
     return 1.0 / b_inf, b_inf
 
 
+def _check_data(X, k, normalizer):
+    """Shared checks: ``X`` a non-empty finite (n, d) matrix, ``k`` a degree, ``normalizer``
+    positive (default ``n``)."""
+    X = as_finite_array(X, "X", ndim=2)
+    k = check_degree(k)
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must be non-empty, got shape {X.shape}")
+    normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
+    return X, k, normalizer
+
+
 def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: float = 1e-10):
     """Encoder ``B_inf`` of a linear autoencoder trained to convergence (gradient flow) from
     the asymmetric spectral initialization ``A0 = 0``, ``B0 = (XᵀX / normalizer + I)^k``.
@@ -54,12 +66,7 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
     B : ndarray (d, d)
         Symmetric encoder ``V diag(b_inf) Vᵀ`` (Theorem 1 with ``a0 = 0``).
     """
-    X = as_finite_array(X, "X", ndim=2)
-    k = check_degree(k)
-    n, d = X.shape
-    if n == 0 or d == 0:
-        raise ValueError(f"X must be non-empty, got shape {X.shape}")
-    normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
+    X, k, normalizer = _check_data(X, k, normalizer)
     gram = X.T @ X
     evals, V = np.linalg.eigh(gram)
     evals = np.clip(evals, 0.0, None)
@@ -160,12 +167,8 @@ def polynomial_initialization(X, k: int, normalizer: float | None = None, shift:
     ``(1/n) X Xᵀ + I``); ``shift = 0`` is Corollary 4's ``B0 = ((1/n) X Xᵀ)^k``. No singular
     vectors are computed (the point of the Remark after Corollary 3).
     """
-    X = as_finite_array(X, "X", ndim=2)
-    k = check_degree(k)
-    n, d = X.shape
-    if n == 0 or d == 0:
-        raise ValueError(f"X must be non-empty, got shape {X.shape}")
-    normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
+    X, k, normalizer = _check_data(X, k, normalizer)
+    d = X.shape[1]
     shift = check_positive(shift, "shift", allow_zero=True)
     M = X.T @ X / normalizer + shift * np.eye(d)
     return np.linalg.matrix_power(M, k)
