@@ -22,6 +22,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -31,7 +32,45 @@ LEDGER_PAGES = ("intro", "errata", "reruns")
 DEFAULT_BINDERHUB = "https://mybinder.org"
 
 
+def package_digest(root: Path | None = None) -> str:
+    """sha256 of the package's source files (``code/aligned_latents/*.py``).
+
+    The execution cache keys a chapter on its notebook's code alone, so a change to the
+    package (a fixed closed form, a faster search) would otherwise leave every chapter's cached
+    outputs in place. :func:`_invalidate_on_package_change` compares this digest with the one
+    stored beside the cache and re-executes everything when they differ.
+    """
+    root = Path(__file__).parent if root is None else Path(root)
+    h = hashlib.sha256()
+    for f in sorted(root.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def invalidate_cache_if_package_changed(cache_dir: Path, digest: str) -> bool:
+    """Delete ``cache_dir`` (jupyter-cache) when the package digest stored in it differs from
+    ``digest``; record ``digest``. Returns True when the cache was cleared."""
+    cache_dir = Path(cache_dir)
+    stamp = cache_dir / "aligned_latents.sha256"
+    previous = stamp.read_text().strip() if stamp.is_file() else None
+    cleared = previous != digest and cache_dir.exists()
+    if cleared:
+        shutil.rmtree(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest + "\n")
+    return cleared
+
+
+def _invalidate_on_package_change(app):
+    cache = app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache"
+    app.env.aligned_latents_rerun_all = invalidate_cache_if_package_changed(
+        Path(cache), package_digest())
+
+
 def _outdated(app, env, added, changed, removed):
+    if getattr(env, "aligned_latents_rerun_all", False):  # the package changed: re-read all
+        return [d for d in env.found_docs if d not in added | changed]
     return [d for d in LEDGER_PAGES if d in env.found_docs and d not in added | changed]
 
 
@@ -116,6 +155,7 @@ def _copy_mathjax(app, exception):
 
 def setup(app):
     app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _invalidate_on_package_change)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _reorder)
     app.connect("build-finished", _copy_mathjax)
