@@ -130,3 +130,17 @@ def test_accuracy_single_protocol_and_bad_protocol():
     np.testing.assert_array_equal(std, both[1])
     with pytest.raises(ValueError, match="protocols"):
         an.analogy_accuracy(V, q, protocols=("cosmul",))
+
+
+def test_accuracy_ties_go_to_the_lowest_index_across_tiles():
+    # rows 3, 40 and 77 are the same vector, in three different tiles of 37 rows: a query
+    # pointing at it must get row 3, as numpy's argmax over the whole vocabulary does
+    rng = np.random.default_rng(5)
+    V = rng.normal(size=(100, 5)).astype(np.float32)
+    V[40] = V[77] = V[3]
+    e = Embeddings([f"w{i}" for i in range(100)], V)
+    q = an.lookup_questions(e, questions([("w10", "w10", "w3", "w3")]))
+    _, _, pp, _ = an.analogy_accuracy(V, q, chunk=4, block=37, return_predictions=True,
+                                      device="cpu")
+    Vn = V / np.linalg.norm(V, axis=1, keepdims=True)
+    assert pp[0] == np.argmax(Vn @ V[3]) == 3

