@@ -64,18 +64,15 @@ def load_metadata(inst_info, pert_info=None, cell_info=None) -> pd.DataFrame:
     inst = read_table(inst_info, INST_COLUMNS, "inst_info")
     if inst["inst_id"].duplicated().any():
         raise ValueError(f"inst_info {inst_info}: inst_id values must be unique")
-    if pert_info is not None:
-        pert = read_table(pert_info, PERT_COLUMNS, "pert_info")
-        unknown = sorted(set(inst["pert_id"]) - set(pert["pert_id"]))
+    for path, columns, name, key in ((pert_info, PERT_COLUMNS, "pert_info", "pert_id"),
+                                     (cell_info, CELL_COLUMNS, "cell_info", "cell_id")):
+        if path is None:
+            continue
+        table = read_table(path, columns, name)
+        unknown = sorted(set(inst[key]) - set(table[key]))
         if unknown:
-            raise ValueError(f"{len(unknown)} pert_id(s) of inst_info are not in pert_info "
-                             f"{pert_info}, e.g. {unknown[:5]}")
-    if cell_info is not None:
-        cell = read_table(cell_info, CELL_COLUMNS, "cell_info")
-        unknown = sorted(set(inst["cell_id"]) - set(cell["cell_id"]))
-        if unknown:
-            raise ValueError(f"{len(unknown)} cell_id(s) of inst_info are not in cell_info "
-                             f"{cell_info}, e.g. {unknown[:5]}")
+            raise ValueError(f"{len(unknown)} {key}(s) of inst_info are not in {name} "
+                             f"{path}, e.g. {unknown[:5]}")
     return inst.set_index("inst_id", drop=False)
 
 
