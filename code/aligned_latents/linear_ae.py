@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .closed_forms import cor1_covariances, cor1_top_eigenvectors, cosine  # noqa: F401
 from .validation import as_finite_array, check_degree, check_positive
 
 
@@ -397,7 +398,10 @@ def corollary4_alpha_beta(c: float, k: int, shift: float = 0.0):
 
 def corollary1_cosine(alpha: float, beta: float, c: float) -> float:
     """Corollary 1: ``cos(B q1, B q2) = (2 + γ√(c²+4)) / (2γ + √(c²+4))``,
-    ``γ = (α² - β²)/(α² + β²)`` for B with eigenvectors ``[1,1]/√2`` (α), ``[1,-1]/√2`` (β)."""
+    ``γ = (α² - β²)/(α² + β²)`` for B with eigenvectors ``[1,1]/√2`` (α), ``[1,-1]/√2`` (β).
+
+    Unlike :func:`aligned_latents.closed_forms.cor1_cosines`, which enforces the Corollary's
+    hypothesis ``α² > β²``, this also takes ``α = β`` (degree k = 0: no stretching, γ = 0)."""
     alpha = check_positive(abs(alpha), "alpha")
     beta = check_positive(abs(beta), "beta")
     c = check_positive(c, "c", allow_zero=True)
@@ -413,24 +417,12 @@ def mixture_sample(n: int, c: float, seed: int = 0):
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     c = check_positive(c, "c")
-    J = np.ones((2, 2))
-    S1, S2 = np.diag([c + 1.0, 1.0]) + J, np.diag([1.0, c + 1.0]) + J
+    S1, S2 = cor1_covariances(c)
     rng = np.random.default_rng(seed)
     X = np.vstack([rng.multivariate_normal([1.0, 0.0], S1, size=n),
                    rng.multivariate_normal([0.0, 1.0], S2, size=n)])
-    q = [np.linalg.eigh(S)[1][:, -1] for S in (S1, S2)]
-    q = [v * np.sign(v.sum()) for v in q]
-    return X, q[0], q[1]
-
-
-def cosine(u, v) -> float:
-    """Cosine similarity of two vectors."""
-    u = as_finite_array(u, "u", ndim=1)
-    v = as_finite_array(v, "v", shape=u.shape)
-    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
-    if nu == 0 or nv == 0:
-        raise ValueError("cosine of a zero vector is undefined")
-    return float(u @ v / (nu * nv))
+    q1, q2 = cor1_top_eigenvectors(c)
+    return X, q1, q2
 
 
 def gd_singular_values(s, sigma_a0, sigma_b0, lr: float, steps: int):
