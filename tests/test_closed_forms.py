@@ -44,13 +44,25 @@ def test_lemma1_null_space_and_bad_input():
         cf.lemma1_cosine(np.ones(3), [1.0], [1.0])
 
 
-def test_appendix_a_factorization_typo():
-    rng = np.random.default_rng(2)
-    B = rng.standard_normal((4, 4))
-    gram, corrected, literal = cf.lemma1_gram_factorizations(B)
-    assert np.abs(gram - corrected).max() < EXACT * np.abs(gram).max()
-    # the literal reading V Σ_B B² Vᵀ is not BᵀB (not even symmetric in general)
-    assert np.linalg.norm(literal - gram) > 0.1 * np.linalg.norm(gram)
+@pytest.mark.parametrize("h,d", [(4, 4), (3, 6), (6, 3)])
+def test_appendix_a_second_line_as_intended(h, d):
+    # BᵀB = V Σ_BᵀΣ_B Vᵀ (the printed "V Σ B² Vᵀ" with the subscript restored), any shape
+    B = np.random.default_rng(2).standard_normal((h, d))
+    gram, factored = cf.lemma1_gram_factorizations(B)
+    assert gram.shape == factored.shape == (d, d)
+    assert np.abs(gram - factored).max() < EXACT * np.abs(gram).max()
+
+
+def test_spectrum_condition_trial():
+    rng = np.random.default_rng(11)
+    for h, d in [(2, 2), (3, 8), (8, 3)]:
+        before, after = cf.spectrum_condition_trial(h, d, 10.0, rng)
+        assert -1 <= before <= 1 and -1 <= after <= 1
+        assert after > before
+    with pytest.raises(ValueError, match="ratio > 1"):
+        cf.spectrum_condition_trial(3, 3, 1.0, rng)
+    with pytest.raises(ValueError, match="d must be an integer >= 2"):
+        cf.spectrum_condition_trial(3, 1, 10.0, rng)
 
 
 # -- Lemma 2 ---------------------------------------------------------------------------------
@@ -199,6 +211,49 @@ def test_cor2_bad_degree():
             cf.cor2_cosine(1.0, k)
 
 
+def test_cor2_eigenvalue_readings_and_printed_matrix():
+    # the printed I + 2J has eigenvalues 5 and 1 whatever c
+    assert np.allclose(np.linalg.eigvalsh(cf.printed_second_moment()), [1.0, 5.0])
+    assert np.allclose(np.linalg.eigvalsh(cf.cor1_second_moment(-0.9)), [2.1, 6.1])
+    for c in [-0.9, 2.0]:
+        for k in [1, 3]:
+            assert abs(cf.cor2_cosine(c, k, eigenvalues=(c + 7, c + 3))
+                       - cf.cor2_cosine(c, k)) < EXACT
+            assert abs(cf.cor2_cosine(c, k, eigenvalues=(5.0, 1.0))
+                       - cf.cor1_cosines(c, 5.0 ** k, 1.0)[1]) < EXACT
+    with pytest.raises(ValueError, match="eigenvalues"):
+        cf.cor2_cosine(1.0, 1, eigenvalues=(1.0, 2.0))
+
+
+@pytest.mark.parametrize("c", [-0.9, 0.5, 10.0])
+def test_cor2_angle_matches_cosine_and_eigenbasis_route(c):
+    # where the cosine is well below 1, the angle is its arccos
+    for k in [1, 2]:
+        theta = cf.cor2_angle(c, k)
+        assert abs(theta - np.arccos(cf.cor2_cosine(c, k))) < 1e-9 * theta
+    # at large k the cosine rounds to 1 but the angle does not; the eigenbasis
+    # computation on the exact expectation is an independent route to it
+    for k in [20, 35]:
+        theta = cf.cor2_angle(c, k)
+        if k == 35 and c == -0.9:      # Figure 5: the cosine is exactly 1.0
+            assert cf.cor2_cosine(c, k) == 1.0 and theta > 0
+        q1, q2 = cf.cor1_top_eigenvectors(c)
+        direct = g.axis_angle_after(cf.cor1_second_moment(c), k, q1, q2)
+        assert abs(direct - theta) < 1e-8 * theta
+
+
+def test_major_axis_closed_form_vs_direct():
+    for c in [-1.4, -0.9, 2.0, 20.0]:
+        q1, q2 = cf.cor1_top_eigenvectors(c)
+        for a, b in [(2.0, 1.0), (6.1, 2.1), (-3.0, 1.0)]:
+            direct = cf.direct_cosine_after(cf.stretch_along(q1, a, b), q1, q2)
+            assert abs(direct - cf.major_axis_cosine_after(c, a, b)) < EXACT
+    # stretch_along([1, 1]) is Corollary 1's B
+    assert np.allclose(cf.stretch_along([1.0, 1.0], 3.0, 0.5), cf.cor1_B(3.0, 0.5))
+    with pytest.raises(ValueError, match="both zero"):
+        cf.major_axis_cosine_after(1.0, 0.0, 0.0)
+
+
 # -- sampling, power method ------------------------------------------------------------------
 
 def test_sample_mixture_moments_and_checks():
@@ -211,7 +266,7 @@ def test_sample_mixture_moments_and_checks():
         g.sample_mixture([[0.0, 0]], [[[1.0, 0], [0, -1.0]]], 5, 0)
     with pytest.raises(ValueError, match="shape"):
         g.sample_mixture([[0.0, 0]], np.eye(2), 5, 0)
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         g.sample_mixture(mix.mus, mix.covs, -3, 0)
     with pytest.raises(ValueError, match="non-finite"):
         g.second_moment(np.array([[1.0, np.nan]]), 1)
@@ -243,3 +298,56 @@ def test_loglog_slope_recovers_known_rate():
     assert abs(slope + 0.5) < 5 * se + 1e-3
     with pytest.raises(ValueError, match="positive"):
         g.loglog_slope(ns, -errors)
+
+
+def test_power_method_precision_and_prediction():
+    mix = g.cor1_mixture(-0.9)
+    X, _ = g.sample_mixture(mix.mus, mix.covs, 80, 12)
+    M = g.second_moment(X, 80)
+    idx = g.random_quadruples(X.shape[1], 300, 13)
+    (Y32,) = g.power_iterates(X, M, [3], dtype=np.float32)
+    assert Y32.dtype == np.float32 and g.pair_cosines(Y32, idx).dtype == np.float32
+    t32 = g.steps_to_alignment(X, M, idx, dtype=np.float32)
+    t64 = g.steps_to_alignment(X, M, idx, dtype=np.float64)
+    assert t64 > t32
+    for dt, t in [(np.float32, t32), (np.float64, t64)]:
+        assert abs(g.predicted_steps_to_alignment(X, M, idx, np.finfo(dt).eps) - t) <= 1
+    assert g.steps_to_alignment(X, M, idx, max_steps=0) is None
+    with pytest.raises(ValueError, match="float32 or float64"):
+        g.power_iterates(X, M, [1], dtype=np.float16)
+
+
+def test_sample_major_axes_and_gain_spread():
+    mix = g.cor1_mixture(4.0)
+    B = cf.cor1_B(3.0, 1.0)
+    X, labels = g.sample_mixture(mix.mus, mix.covs, 20_000, 14)
+    axes = g.sample_major_axes(X, labels)
+    exact = np.stack([cf.top_eigenvector(S) for S in mix.covs])
+    # 2e4 points: the sample axes are within ~0.01 rad of the exact ones
+    assert np.all(np.abs(np.sum(axes * exact, axis=1)) > 1 - 1e-3)
+    before, after, _ = cf.cor1_cosines(4.0, 3.0, 1.0)
+    spread = g.sample_gain_spread(mix.mus, mix.covs, 400, B, 50, 15)
+    assert spread.shape == (50,)
+    # the mean measured gain is within 4 standard errors of Corollary 1's gain
+    assert abs(spread.mean() - (after - before)) < 4 * spread.std(ddof=1) / np.sqrt(50)
+    assert abs(g.axis_gain(exact, B) - (after - before)) < EXACT
+
+
+def test_symmetric_gradient_norm_and_log_angle_sensitivity():
+    M = np.array([[2.0, 0.3], [0.3, 1.0]])
+    # the gradient of the trace is the identity: Frobenius norm √2
+    assert abs(g.symmetric_gradient_norm(np.trace, M) - np.sqrt(2)) < 1e-8
+    q1, q2 = cf.cor1_top_eigenvectors(-0.9)
+    L = g.log_angle_sensitivity(cf.cor1_second_moment(-0.9), 35, q1, q2)
+    assert np.isfinite(L) and L > 0
+
+
+def test_lemma1_cosine_with_precomputed_svd_is_the_same():
+    rng = np.random.default_rng(3)
+    B = rng.normal(size=(5, 7))
+    svd = cf.lemma1_svd(B)
+    for _ in range(5):
+        q1, q2 = rng.normal(size=7), rng.normal(size=7)
+        assert cf.lemma1_cosine(B, q1, q2, svd=svd) == cf.lemma1_cosine(B, q1, q2)
+    with pytest.raises(ValueError, match="svd does not belong"):
+        cf.lemma1_cosine(B, q1, q2, svd=cf.lemma1_svd(B[:, :6]))

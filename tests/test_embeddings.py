@@ -1,4 +1,5 @@
-"""The word-vector loader on small files written by the tests (GloVe and word2vec formats)."""
+"""The word-vector loader on small files written by the tests (GloVe and word2vec
+formats). Damaged files: ``test_loaders_bad_files.py``."""
 from __future__ import annotations
 
 import gzip
@@ -9,7 +10,8 @@ import pytest
 
 from aligned_latents.embeddings import Embeddings, load_default, load_text
 
-GLOVE = "the 0.1 0.2 0.3\nnan 1 2 3\nnull 4 5 6\nNA 7 8 9\n. . . 0.5 0.5 0.5\nthe 9 9 9\nNone -1 -2 -3\n"
+GLOVE = ("the 0.1 0.2 0.3\nnan 1 2 3\nnull 4 5 6\nNA 7 8 9\n. . . 0.5 0.5 0.5\n"
+         "the 9 9 9\nNone -1 -2 -3\n")
 
 
 def write(tmp_path, name, text):
@@ -89,3 +91,34 @@ def test_default_glove_offline():
     assert emb.lowercase and emb.key("Paris") == "paris"
     kv = emb.to_keyed_vectors()
     np.testing.assert_array_equal(kv["the"], emb.vectors[0])
+
+
+def test_byte_order_mark_is_dropped(tmp_path):
+    for name in ("bom.txt", "bom.txt.gz"):
+        p = tmp_path / name
+        data = "\ufeffthe 1 2\nof 3 4\n".encode()
+        p.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        e = load_text(p)
+        assert e.words == ["the", "of"] and e.index["the"] == 0
+    # a word2vec header after the mark is still a header
+    e = load_text(write(tmp_path, "h.txt", "\ufeff2 2\na 1 1\nb 2 2\n"))
+    assert e.words == ["a", "b"]
+
+
+def test_tab_separated_files(tmp_path):
+    text = "the\t0.1\t0.2\nnew york\t1\t2\t\nof\t3\t4\n"
+    e = load_text(write(tmp_path, "t.txt", text))
+    assert e.words == ["the", "new york", "of"]             # a token may contain spaces
+    np.testing.assert_array_equal(e.vectors[1], [1, 2])
+    e = load_text(write(tmp_path, "w.txt", "2\t2\nx\t1\t1\ny\t2\t2\n"))   # w2v header
+    assert e.words == ["x", "y"]
+    # in a space-separated file a tab stays inside the token (glove.840B behaviour)
+    e = load_text(write(tmp_path, "s.txt", "a 1 2\nb\tc 3 4\n"))
+    assert e.words == ["a", "b\tc"]
+
+
+def test_spaces_in_tokens_and_speed_path_unchanged(tmp_path):
+    # glove.840B.300d: the last dim fields are the vector, the token is the rest
+    e = load_text(write(tmp_path, "v.txt", "a 1 2\n. . . 3 4\nat&t ceo 5 6\n"))
+    assert e.words == ["a", ". . .", "at&t ceo"]
+    np.testing.assert_array_equal(e.vectors[2], [5, 6])

@@ -12,30 +12,51 @@ from aligned_latents.chapters import CHAPTERS, parameters
 
 def test_claims_rows_and_files(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
-    c = claims.Claims("demo")
-    assert c.close("Lemma 1", "x", 1.0, 1.0 + 5e-13, 1e-12)
-    assert not c.close("Lemma 1", "y", 1.0, 1.1, 1e-3)
-    assert c.close("Theorem 1", "rel", 100.0, 100.5, 1e-2, relative=True)
-    assert c.at_least("Corollary 3", "min", 1.2, 1.0)
-    assert not c.at_most("Corollary 3", "max", 1.2, 1.0)
-    assert c.true("Corollary 2", "increases", True, "0.1 < 0.2")
-    # an erratum supports the correction only when the measurement is near it and not near the paper
-    assert c.erratum("Theorem 2 alpha*beta", "Theorem 2", "1/eta", "1/eta^2", "alpha*beta",
-                     paper_value=0.25, corrected_value=0.0625, measured=0.06251, tolerance=1e-3)
+    c = claims.Claims("demo", evidence="exact")
+    assert c.close("Lemma 1", "x", 1.0, 1.0 + 5e-13, 1e-12, statement="lemma1")
+    assert not c.close("Lemma 1", "y", 1.0, 1.1, 1e-3, statement="lemma1")
+    assert c.close("Theorem 1", "rel", 100.0, 100.5, 1e-2, relative=True,
+                   statement="thm1", evidence="simulation")
+    assert c.at_least("Corollary 3", "min", 1.2, 1.0, statement="cor3")
+    assert not c.at_most("Corollary 3", "max", 1.2, 1.0, statement="cor3")
+    assert c.true("Corollary 2", "increases", True, "0.1 < 0.2", statement="cor2")
+    # an erratum supports the correction only when the measurement is near it and not
+    # near the paper's stated value
+    assert c.erratum("Theorem 2 alpha*beta", "Theorem 2", "1/eta", "1/eta^2",
+                     "alpha*beta", paper_value=0.25, corrected_value=0.0625,
+                     measured=0.06251, tolerance=1e-3, kind="error",
+                     statement="thm2.alpha_beta")
     out = c.write()
     df = pd.read_csv(out)
     assert list(df.columns) == claims.CLAIM_COLUMNS
     assert df["holds"].tolist() == [True, False, True, True, False, True, True]
+    assert df["evidence"].tolist()[2] == "simulation"
+    # every row re-checks from its own numbers
+    assert [claims.recompute_holds(r) for r in df.astype(str).to_dict("records")] == \
+        df["holds"].tolist()
     assert (tmp_path / "demo" / "errata.csv").is_file()
-    assert "2 FAIL" in c.summary()
+    assert "2 do not" in c.summary()
+    assert c.verdict("lemma1") == "partly"
+    assert c.verdict("thm2.alpha_beta") == "erratum"
 
 
-def test_claims_refuse_nonfinite():
+def test_claims_refuse_bad_rows(tmp_path, monkeypatch):
     c = claims.Claims("demo")
     with pytest.raises(ValueError, match="finite"):
-        c.close("Lemma 1", "x", 1.0, float("nan"), 1e-3)
+        c.close("Lemma 1", "x", 1.0, float("nan"), 1e-3, statement="lemma1",
+                evidence="exact")
     with pytest.raises(ValueError, match="non-empty"):
-        c.true("", "x", True)
+        c.true("", "x", True, statement="lemma1", evidence="exact")
+    with pytest.raises(ValueError, match="evidence must be one of"):
+        c.close("Lemma 1", "x", 1.0, 1.0, 1e-3, statement="lemma1")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        c.erratum("e", "loc", "a", "b", "q", None, 1.0, 1.0, 0.1, kind="wrong",
+                  statement="lemma1", evidence="exact")
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
+    c.close("Lemma 1", "x", 1.0, 1.0, 1e-3, statement="no.such.statement",
+            evidence="exact")
+    with pytest.raises(ValueError, match="no.such.statement"):
+        c.write()
 
 
 def test_validation_messages():
@@ -45,10 +66,12 @@ def test_validation_messages():
         validation.as_finite_array([[1.0, np.nan]], "X", ndim=2)
     with pytest.raises(ValueError, match=r"shape \(3, any\)"):
         validation.as_finite_array(np.zeros((2, 2)), "X", shape=(3, None))
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="an integer >= 0"):
         validation.check_degree(-1)
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="an integer >= 0"):
         validation.check_degree(1.5)
+    with pytest.raises(ValueError, match="without a decimal point"):
+        validation.check_int(5e5, "vocab_size", minimum=1)
     with pytest.raises(ValueError, match="> 0"):
         validation.check_positive(0.0, "lr")
 

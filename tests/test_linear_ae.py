@@ -100,7 +100,7 @@ def test_polynomial_initialization_and_asymmetric_encoder():
         ev = np.linalg.eigvalsh(lae.polynomial_initialization(X, 3, shift=shift))
         np.testing.assert_allclose(np.sort(ev), np.sort((lam + shift) ** 3), rtol=1e-10, atol=1e-10)
     # asymmetric_encoder = Theorem 1 applied to B0 = (XᵀX/n + I)^k on the span, B0 off it
-    U, s, r = lae.data_svd(X)
+    U, s, _r = lae.data_svd(X)
     b0, _ = lae.singular_values_in_basis(lae.polynomial_initialization(X, 2), U)
     _, b = lae.theorem1_final(np.zeros_like(b0), b0)
     b[s == 0] = b0[s == 0]
@@ -113,7 +113,7 @@ def test_corollary4_alpha_beta_and_cosine():
     # the displayed formula of Corollary 4, typed independently
     assert al == pytest.approx(np.sqrt((c + 7) ** (2 * k) / 2 + np.sqrt(1 + (c + 7) ** (4 * k) / 4)))
     assert be == pytest.approx(np.sqrt((c + 3) ** (2 * k) / 2 + np.sqrt(1 + (c + 3) ** (4 * k) / 4)))
-    al1, be1 = lae.corollary4_alpha_beta(c, k, shift=1.0)
+    al1, _be1 = lae.corollary4_alpha_beta(c, k, shift=1.0)
     assert al1 == pytest.approx(lae.theorem1_final(0.0, (c + 8) ** k)[1])
     # Corollary 1's closed-form cosine vs the cosine of an explicit B
     u1, u2 = np.array([1, 1]) / np.sqrt(2), np.array([1, -1]) / np.sqrt(2)
@@ -133,6 +133,61 @@ def test_mixture_sample_gram_limit():
     np.testing.assert_allclose(G, (c + 3) * np.eye(2) + 2 * np.ones((2, 2)), atol=0.1)
 
 
+def test_flow_trajectory_conserves_eq2_and_matches_the_end_point():
+    s = np.array([3.0, 1.5, 0.0])
+    a0, b0 = np.array([0.0, 0.4, 0.0]), np.array([2.0, 1.0, 1.0])
+    t_eval = np.geomspace(1e-4, 1.0, 30)
+    _a, b, info = lae.gradient_flow_singular_values(s, a0, b0, t_end=1.0, t_eval=t_eval)
+    assert info["a_t"].shape == (info["t"].size, 3) and info["t"][-1] == 1.0
+    np.testing.assert_allclose(info["b_t"][-1], b)
+    # Eq. (2) along the whole trajectory (ODE rtol 1e-11)
+    drift = (info["a_t"] ** 2 - a0 ** 2) - (info["b_t"] ** 2 - b0 ** 2)
+    assert np.abs(drift).max() < 1e-8
+    with pytest.raises(ValueError):
+        lae.gradient_flow_singular_values(s, a0, b0, t_end=1.0, t_eval=[0.5, 0.1])
+
+
+def test_theorem1_dynamics_gd_follows_the_flow():
+    s = np.array([2.0, 1.0, 0.0])
+    a0, b0 = np.zeros(3), np.array([3.0, 1.5, 1.0])
+    lr = lae.stable_step(2.0, a0, b0, 0.01)
+    df = lae.theorem1_dynamics(s, a0, b0, lr, n_points=12)
+    assert set(df.method) == {"gradient flow", "gradient descent"}
+    assert set(df.direction) == {1, 2}                        # s = 0 left out
+    wide = df.pivot_table(index=["step", "direction"], columns="method", values="b")
+    # same times: GD is within O(step) of the flow (step fraction 0.01)
+    assert (wide["gradient flow"] - wide["gradient descent"]).abs().max() < 0.01
+    end = df[df.step == df.step.max()]
+    _, b_inf = lae.theorem1_final(a0, b0)
+    flow_end = end[end.method == "gradient flow"].sort_values("direction").b.to_numpy()
+    np.testing.assert_allclose(flow_end, b_inf[:2], atol=1e-7)
+
+
+def test_step_study_error_and_drift_are_first_order():
+    s = np.array([2.0, 1.0]); a0 = np.zeros(2); b0 = np.array([3.0, 1.5])
+    st = lae.step_study(s, a0, b0, [0.1, 0.05])
+    assert list(st.columns[:3]) == ["step_fraction", "lr", "steps"]
+    # halving the step halves both the error of the limit and the drift of Eq. (2)
+    assert st.max_err_b[0] / st.max_err_b[1] == pytest.approx(2.0, rel=0.2)
+    assert st.max_drift[0] / st.max_drift[1] == pytest.approx(2.0, rel=0.2)
+
+
+def test_corollary4_experiment_columns_and_values():
+    c, n = 2.0, 4000
+    X, q1, q2 = lae.mixture_sample(n, c, seed=1)
+    df = lae.corollary4_experiment(X, q1, q2, c, [0, 1], normalizer=n, step_fraction=0.1)
+    assert list(df.init.unique()) == ["power", "plus identity"] and len(df) == 4
+    k0 = df[df.k == 0]
+    # B0 = I: the flow ends at a multiple of the identity, no change of the cosine;
+    # GD only by its O(step) bias
+    np.testing.assert_allclose(k0.cos_sample_flow, k0.cos_before, atol=1e-12)
+    np.testing.assert_allclose(k0.cos_trained, k0.cos_before, atol=0.01)
+    k1 = df[(df.k == 1) & (df.init == "power")].iloc[0]
+    assert k1.cos_trained > k1.cos_before
+    assert k1.alpha_flow == pytest.approx(k1.alpha_pred, rel=0.05)   # n = 4000: ~1 %
+    assert k1.alpha_trained == pytest.approx(k1.alpha_flow, rel=0.1)  # GD, step 0.1
+
+
 @pytest.mark.parametrize("call", [
     lambda: lae.polynomial_initialization(np.ones((4, 3)), -1),
     lambda: lae.polynomial_initialization(np.ones((4, 3)), 1.5),
@@ -150,6 +205,9 @@ def test_mixture_sample_gram_limit():
     lambda: lae.theorem1_as_printed([np.inf], [1.0]),
     lambda: lae.corollary4_alpha_beta(2.0, -1),
     lambda: lae.mixture_sample(0, 2.0),
+    lambda: lae.mixture_sample(2.0, 2.0),
+    lambda: lae.theorem1_dynamics([1.0], [0.0], [1.0], 0.01, n_points=1),
+    lambda: lae.theorem1_dynamics([0.0], [0.0], [1.0], 0.01),
     lambda: lae.cosine([0.0, 0.0], [1.0, 0.0]),
 ])
 def test_bad_input_raises(call):

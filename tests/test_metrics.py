@@ -30,7 +30,6 @@ def test_analogy_cosine_parallelogram():
     # the other reading: cos(king - man, queen - woman) = cos((2,0,.1),(2,0,.1)) = 1 here too,
     # so use a non-parallelogram for it
     q2 = an.lookup_questions(emb, questions([("man", "woman", "boy", "girl")]))
-    a = np.array([0, 1.0, 0]); b = np.array([0, 1.2, 0])
     np.testing.assert_allclose(an.analogy_cosines(emb.vectors, q2), [1.0], atol=1e-7)
     s = np.array([-0.5, 0, 0.2]); t = np.array([-0.5, 0.2, 0.2])
     np.testing.assert_allclose(an.analogy_cosines(emb.vectors, q2, sides=True),

@@ -21,7 +21,7 @@ def test_closed_form_is_the_norm_of_B_at_the_fixed_point():
     x = rae.random_direction(7, 1.5, seed=1)
     eta = float(x @ x)
     cf = rae.theorem2_closed_form(eta)
-    A0, B0 = rae.theorem2_init(x)
+    _A0, B0 = rae.theorem2_init(x)
     A, B = cf["alpha"] * B0.T, cf["beta"] * B0
     assert np.linalg.norm(B @ x) ** 2 == pytest.approx(cf["Bx_norm2"], rel=1e-12)
     assert rae.relu_loss(A, B, x) == pytest.approx(0.0, abs=1e-24)   # interpolates
@@ -80,7 +80,7 @@ def test_recursion_tends_to_closed_form_as_step_shrinks():
     cf = rae.theorem2_closed_form(eta)
     errs = []
     for lr in (1e-4, 5e-5):
-        a, b = rae.theorem2_gd_recursion(eta, lr, int(60 / (2 * eta ** 3 * lr)))
+        _a, b = rae.theorem2_gd_recursion(eta, lr, int(60 / (2 * eta ** 3 * lr)))
         errs.append(abs(b * b - cf["beta2"]))
     assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.05)   # first order in the step
 
@@ -89,6 +89,46 @@ def test_sum_loss_with_lr_0_1_diverges():
     x = rae.random_direction(21, 2.0, seed=6)
     res = rae.train_relu(x, lr=0.1, loss="sum", batch_size=1, max_steps=100, record_every=1)
     assert res["diverged"]
+
+
+def test_flow_on_the_family_reaches_the_closed_form_and_conserves():
+    for eta in (1.0, 4.0, 16.0):
+        f = rae.theorem2_flow(eta)
+        cf = rae.theorem2_closed_form(eta)
+        assert f["success"]
+        assert f["beta"] ** 2 == pytest.approx(cf["beta2"], rel=1e-9)
+        assert f["alpha"] * f["beta"] == pytest.approx(eta ** -2, rel=1e-9)   # not 1/η
+        assert f["Bx_norm2"] == pytest.approx(cf["Bx_norm2"], rel=1e-9)
+        assert f["conservation"] < 1e-9                      # Lemma 4 along the flow
+        assert f["t"][0] == 0.0 and f["alpha_t"][0] == 0.0
+        assert f["beta_t"][0] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_sum_loss_step_and_gaps():
+    assert rae.sum_loss_step(0.1, 1001, 1) == pytest.approx(0.1 / 1001)
+    assert rae.sum_loss_step(0.1, 200, 2) == pytest.approx(0.1 / 400)
+    assert rae.sum_loss_step(0.1, 200, 2, loss="sum") == 0.1
+    eta = 4.0
+    cf = rae.theorem2_closed_form(eta)
+    g = rae.theorem2_gaps(cf["Bx_norm2"], cf["alpha"], cf["beta"], eta)
+    assert max(abs(v) for v in g.values()) < 1e-12           # the fixed point: no gap
+    g = rae.theorem2_gaps(cf["Bx_norm2"] - 0.004, cf["alpha"], cf["beta"], eta)
+    assert g["Bx_norm2"] == pytest.approx(-0.004)
+    assert g["Bx_norm"] == pytest.approx(-0.004 / (2 * np.sqrt(cf["Bx_norm2"])), rel=1e-3)
+    assert rae.COMPANION_D == 200
+
+
+def test_full_batch_gap_is_half_the_one_point_gap():
+    # the third-decimal set-ups: the gap of ||Bx||² is proportional to the step on Eq. (1)
+    eta, d, lr = 4.0, 1001, 0.1
+    cf = rae.theorem2_closed_form(eta)
+    gaps = []
+    for bs in (1, 2):
+        g = rae.sum_loss_step(lr, d, bs)
+        _, b = rae.theorem2_gd_recursion(eta, g, int(40 / (2 * g * eta ** 3 * 2.0)))
+        gaps.append(2 * eta ** 3 * b * b - cf["Bx_norm2"])
+    assert gaps[0] / gaps[1] == pytest.approx(2.0, rel=0.01)
+    assert abs(gaps[1]) > 5e-4                                # not to the third decimal
 
 
 @pytest.mark.parametrize("call", [
@@ -103,6 +143,11 @@ def test_sum_loss_with_lr_0_1_diverges():
     lambda: rae.train_relu(np.ones(3), batch_size=3),
     lambda: rae.train_relu(np.ones(3), lr=-0.1),
     lambda: rae.theorem2_gd_recursion(4.0, 0.1, -1),
+    lambda: rae.theorem2_gd_recursion(4.0, 0.1, 2.0),
+    lambda: rae.theorem2_flow(-1.0),
+    lambda: rae.sum_loss_step(0.1, 10, 3),
+    lambda: rae.sum_loss_step(0.1, 0, 1),
+    lambda: rae.train_relu(np.ones(3), max_steps=True),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

@@ -1,7 +1,10 @@
 """The execution cache is cleared when the package changes (it keys on notebook code only)."""
 from __future__ import annotations
 
-from aligned_latents.sphinx_ext import invalidate_cache_if_package_changed, package_digest
+from aligned_latents.sphinx_ext import (
+    invalidate_cache_if_package_changed,
+    package_digest,
+)
 
 
 def test_digest_follows_package_source(tmp_path):

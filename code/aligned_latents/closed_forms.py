@@ -1,4 +1,5 @@
-"""Closed forms of Sections 3-4 of the paper: Lemma 1, Lemma 2, Corollaries 1 and 2.
+"""Closed forms of Sections 3-4 of the paper: Lemma 1, Lemma 2, Corollaries 1 and 2, and
+the remark of Section 4.2 on stretching along one Gaussian's major axis.
 
 Every function here is a formula of the paper (or its corrected form, where the paper has a
 slip: see the ``stretching`` and ``gaussians`` chapters and the errata page). Simulations of
@@ -49,7 +50,15 @@ def direct_cosine_after(B, q1, q2) -> float:
     return cosine(B @ q1, B @ q2)
 
 
-def lemma1_cosine(B, q1, q2) -> float:
+def lemma1_svd(B):
+    """``(σ, Vᵀ)`` of ``B`` (full ``d x d`` right factor), the SVD Lemma 1 needs; compute
+    it once to evaluate :func:`lemma1_cosine` on many pairs with the same ``B``."""
+    B = as_finite_array(B, "B", ndim=2)
+    _, s, Vt = np.linalg.svd(B, full_matrices=True)
+    return s, Vt
+
+
+def lemma1_cosine(B, q1, q2, svd=None) -> float:
     """Lemma 1: cosine of two directions after the linear map ``B``, from its SVD.
 
     With ``B = U Σ_B Vᵀ`` (``h x d``), singular values ``σ_i`` and right singular vectors
@@ -63,6 +72,8 @@ def lemma1_cosine(B, q1, q2) -> float:
     B : array-like (h, d)
     q1, q2 : array-like (d,)
         Nonzero directions (normalized here; the Lemma takes unit vectors).
+    svd : tuple, optional
+        ``lemma1_svd(B)``, when it was computed already.
 
     Raises
     ------
@@ -76,7 +87,9 @@ def lemma1_cosine(B, q1, q2) -> float:
         raise ValueError(f"B must be non-empty, got shape {B.shape}")
     q1 = _unit(as_finite_array(q1, "q1", shape=(d,)), "q1")
     q2 = _unit(as_finite_array(q2, "q2", shape=(d,)), "q2")
-    _, s, Vt = np.linalg.svd(B, full_matrices=True)
+    s, Vt = lemma1_svd(B) if svd is None else svd
+    if Vt.shape != (d, d) or s.size > d:
+        raise ValueError(f"svd does not belong to a matrix with {d} columns")
     sigma2 = np.zeros(d)
     sigma2[: s.size] = s ** 2
     c1, c2 = Vt @ q1, Vt @ q2           # cos(q_j, v_i) for unit q_j, v_i
@@ -89,18 +102,63 @@ def lemma1_cosine(B, q1, q2) -> float:
 
 
 def lemma1_gram_factorizations(B):
-    """``(BᵀB, V Σ_Bᵀ Σ_B Vᵀ, V Σ_B B² Vᵀ)`` for a square ``B``.
+    """``(BᵀB, V Σ_BᵀΣ_B Vᵀ)``: the two sides of the second line of Appendix A.
 
-    The proof of Lemma 1 (Appendix A) writes ``qᵀBᵀBq = qᵀ V Σ B^2 Vᵀ q``; the intended
-    middle factor is ``Σ_B²`` (the squared singular values). The third matrix is the
-    expression read literally (``Σ = Σ_B`` times ``B²``), used to show that it is a typo.
+    The proof of Lemma 1 writes ``q₁ᵀBᵀBq₂ = q₁ᵀ V Σ B² Vᵀ q₂``; ``Σ B²`` is ``Σ_B²``
+    (the squared singular values) with its subscript flattened in typesetting. Here
+    ``V`` is the full ``d x d`` matrix of right singular vectors of ``B`` (``h x d``) and
+    ``Σ_BᵀΣ_B = diag(σ_1², ..., σ_d²)`` with ``σ_i = 0`` for ``i > min(h, d)``.
     """
     B = as_finite_array(B, "B", ndim=2)
-    if B.shape[0] != B.shape[1] or B.size == 0:
-        raise ValueError(f"B must be a non-empty square matrix, got shape {B.shape}")
-    _, s, Vt = np.linalg.svd(B)
-    V, S = Vt.T, np.diag(s)
-    return B.T @ B, V @ S @ S @ V.T, V @ S @ B @ B @ V.T
+    if B.size == 0:
+        raise ValueError(f"B must be non-empty, got shape {B.shape}")
+    d = B.shape[1]
+    s, Vt = lemma1_svd(B)
+    sigma2 = np.zeros(d)
+    sigma2[: s.size] = s ** 2
+    return B.T @ B, (Vt.T * sigma2) @ Vt
+
+
+def _haar(n: int, rng) -> np.ndarray:
+    """A Haar-random ``n x n`` orthogonal matrix."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def spectrum_condition_trial(h: int, d: int, ratio: float, rng,
+                             t_range=(0.35, 0.9), spread: float = 0.05):
+    """One random instance of the condition stated after Lemma 1 (Section 3): "if σ_1 is
+    much larger than σ_i for i > 1 and ... cos(q_1, v_1) ≈ cos(q_2, v_1), then q_1 and
+    q_2 will become more aligned".
+
+    ``B = U Σ_B Vᵀ`` (``h x d``) with Haar-random ``U``, ``V``, ``σ_1 = ratio`` and
+    ``σ_i`` uniform in ``[0.1, 1]`` for ``1 < i <= min(h, d)``; unit ``q_1, q_2`` with
+    ``cos(q_j, v_1) = t_j``, ``t_1`` uniform in ``t_range``, ``t_2 = t_1 + e`` with ``e``
+    uniform in ``[-spread, spread]``, and random components orthogonal to ``v_1``.
+
+    Returns
+    -------
+    cos(q_1, q_2), cos(B q_1, B q_2)
+    """
+    from .validation import check_int
+
+    h, d = check_int(h, "h", minimum=1), check_int(d, "d", minimum=2)
+    lo, hi = t_range
+    if not (0 < lo - spread and hi + spread < 1 and ratio > 1):
+        raise ValueError("need 0 < t_range[0] - spread, t_range[1] + spread < 1, ratio > 1")
+    rng = np.random.default_rng(rng)
+    U, V = _haar(h, rng), _haar(d, rng)
+    r = min(h, d)
+    S = np.zeros((h, d))
+    S[np.arange(r), np.arange(r)] = np.r_[ratio, rng.uniform(0.1, 1.0, r - 1)]
+    B, v1 = U @ S @ V.T, V[:, 0]
+    t1 = rng.uniform(lo, hi)
+    qs = []
+    for t in (t1, t1 + rng.uniform(-spread, spread)):
+        w = rng.standard_normal(d)
+        w -= (w @ v1) * v1
+        qs.append(t * v1 + np.sqrt(1 - t * t) * w / np.linalg.norm(w))
+    return cosine(*qs), direct_cosine_after(B, *qs)
 
 
 class Lemma2Limit(NamedTuple):
@@ -162,11 +220,20 @@ def cor1_covariances(c):
 def cor1_second_moment(c) -> np.ndarray:
     """``E[(1/n) X Xᵀ] = Σ_j (Σ_j + μ_j μ_jᵀ) = (c+3) I + 2J`` in Corollary 1's setting.
 
-    (Appendices C and D print ``I + 2J``; their eigenvalues ``c+7``, ``c+3`` are those of
-    ``(c+3) I + 2J``.)
+    (Appendices C, D and F print ``I + 2J = (c+3)I + 4v̂v̂ᵀ``; only the second expression
+    is right, and the eigenvalues ``c+7``, ``c+3`` they state are its eigenvalues.)
     """
     c = float(_check_c(c))
     return (c + 3.0) * np.eye(2) + 2.0 * np.ones((2, 2))
+
+
+def printed_second_moment() -> np.ndarray:
+    """``I + 2J``, the first expression Appendices C and D print for ``E[(1/n) X Xᵀ]``.
+
+    It omits ``Σ_j D_j = (c+2) I`` (see :func:`cor1_second_moment`); its eigenvalues are
+    5 (along ``[1, 1]``) and 1, whatever ``c``.
+    """
+    return np.eye(2) + 2.0 * np.ones((2, 2))
 
 
 def cor1_top_eigenvectors(c):
@@ -258,17 +325,86 @@ def cor2_alpha_beta(c, k):
     return (c + 7.0) ** k, (c + 3.0) ** k
 
 
-def cor2_cosine(c, k):
-    """Corollary 2: the a.s. limit of ``cos(B q_Σ1, B q_Σ2)`` for ``B = ((1/n) X Xᵀ)^k``.
-
-    Computed through γ in log space, ``γ = tanh(k log((c+7)/|c+3|))``, so that large ``k``
-    does not overflow ``(c+7)^{2k}``.
-    """
+def _log_ratio(c, k, eigenvalues):
+    """``(k, k log(λ1/|λ2|))`` for Corollary 2 (``λ = (c+7, c+3)`` unless given)."""
     k = check_degree(k)
     if k < 1:
         raise ValueError(f"Corollary 2 needs a degree k >= 1, got {k}")
     c = _check_c(c)
-    gamma = np.tanh(k * np.log((c + 7.0) / np.abs(c + 3.0)))
+    if eigenvalues is None:
+        l1, l2 = c + 7.0, c + 3.0
+    else:
+        l1, l2 = (as_finite_array(e, "eigenvalues") for e in eigenvalues)
+        if np.any(np.abs(l1) <= np.abs(l2)) or np.any(l2 == 0):
+            raise ValueError("eigenvalues (l1, l2) need |l1| > |l2| > 0 (a stretch along "
+                             "u1 = [1,1]/√2)")
+    return c, k * np.log(np.abs(l1) / np.abs(l2))
+
+
+def cor2_cosine(c, k, eigenvalues=None):
+    """Corollary 2: the a.s. limit of ``cos(B q_Σ1, B q_Σ2)`` for ``B = ((1/n) X Xᵀ)^k``.
+
+    ``α = λ1^k``, ``β = λ2^k`` with the eigenvalues ``(λ1, λ2) = (c+7, c+3)`` of
+    ``E[(1/n) X Xᵀ]`` (Appendix D), or the pair given in ``eigenvalues`` (to evaluate
+    another reading of the expectation, e.g. ``(5, 1)`` for the printed ``I + 2J``).
+    Computed through γ in log space, ``γ = tanh(k log(λ1/|λ2|))``, so that large ``k``
+    does not overflow ``λ1^{2k}``.
+    """
+    c, x = _log_ratio(c, k, eigenvalues)
+    gamma = np.tanh(x)
     s = np.sqrt(c ** 2 + 4.0)
     out = (2.0 + gamma * s) / (2.0 * gamma + s)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def cor2_angle(c, k, eigenvalues=None):
+    """The angle (radians) between ``B q_Σ1`` and ``B q_Σ2`` of Corollary 2, without
+    cancellation.
+
+    Corollary 2's cosine rounds to 1 in double precision once the angle is below about
+    ``1e-8`` (``c = -0.9``: from ``k ≈ 10``); the angle itself stays computable:
+    ``1 - cos = (1 - γ)(s - 2)/(2γ + s)`` with ``s = √(c²+4)`` and
+    ``1 - γ = 2/(1 + (α/β)²)`` evaluated in log space, and
+    ``θ = 2 arcsin(√((1 - cos)/2))``. ``eigenvalues`` as in :func:`cor2_cosine`.
+    """
+    c, x = _log_ratio(c, k, eigenvalues)
+    one_minus_gamma = 2.0 * np.exp(-np.logaddexp(0.0, 2.0 * x))
+    gamma = 1.0 - one_minus_gamma
+    s = np.sqrt(c ** 2 + 4.0)
+    one_minus_cos = one_minus_gamma * (s - 2.0) / (2.0 * gamma + s)
+    out = 2.0 * np.arcsin(np.sqrt(one_minus_cos / 2.0))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def stretch_along(v, alpha, beta) -> np.ndarray:
+    """The symmetric 2 x 2 map with eigenvector ``v`` (eigenvalue ``α``) and ``v⊥``
+    (eigenvalue ``β``): ``α v̂v̂ᵀ + β v̂⊥v̂⊥ᵀ``. ``stretch_along([1, 1], α, β)`` is
+    :func:`cor1_B`; with ``v = q_Σ1`` it stretches along the major axis of the first
+    Gaussian (Section 4.2, Remarks)."""
+    v = _unit(as_finite_array(v, "v", shape=(2,)), "v")
+    alpha = float(as_finite_array(alpha, "alpha", ndim=0))
+    beta = float(as_finite_array(beta, "beta", ndim=0))
+    p = np.array([-v[1], v[0]])
+    return alpha * np.outer(v, v) + beta * np.outer(p, p)
+
+
+def major_axis_cosine_after(c, alpha, beta):
+    """``cos(B q_Σ1, B q_Σ2)`` when ``B`` stretches along the major axis ``q_Σ1`` of the
+    first Gaussian instead of along ``[1, 1]`` (Section 4.2, Remarks: "stretching instead
+    along the major axis of one of the Gaussians").
+
+    With ``C = cos(q_Σ1, q_Σ2) = 2/√(c²+4)`` and ``B = stretch_along(q_Σ1, α, β)``,
+    ``B q_Σ1 = α q_Σ1`` and ``B q_Σ2 = α C q_Σ1 + β √(1-C²) q_Σ1⊥``, so
+
+    .. math:: \\cos(Bq_{Σ_1}, Bq_{Σ_2}) = \\frac{|α| C}{\\sqrt{α^2 C^2 + β^2 (1 - C^2)}}.
+
+    Arguments broadcast.
+    """
+    c = _check_c(c)
+    alpha = as_finite_array(alpha, "alpha")
+    beta = as_finite_array(beta, "beta")
+    if np.any((alpha == 0) & (beta == 0)):
+        raise ValueError("alpha and beta are both zero: B is not a map")
+    C = 2.0 / np.sqrt(c ** 2 + 4.0)
+    out = np.abs(alpha) * C / np.sqrt(alpha ** 2 * C ** 2 + beta ** 2 * (1.0 - C ** 2))
     return float(out) if np.ndim(out) == 0 else out

@@ -1,69 +1,150 @@
-"""Drug signatures across cell types from CMap / LINCS L1000 (paper Section 6.3, Figure 4).
+"""Drug signatures across cell types from CMap / LINCS L1000 (Section 6.3, Figure 4).
 
-The pipeline runs on GSE92742's own formats: a ``.gctx`` matrix (read with
-:mod:`aligned_latents.gctx`) and the tab-separated ``inst_info``, ``pert_info`` and
-``cell_info`` tables. It follows the companion code of Belyaeva et al. (2021), reference [5]
-of the paper, with its steps made explicit:
+The pipeline runs on GSE92742's own formats: the Level 3 ``.gctx`` matrix (read with
+:mod:`aligned_latents.gctx`), the tab-separated ``inst_info``, ``pert_info`` and
+``cell_info`` tables, and ``gene_info`` (which genes are the 978 measured landmarks,
+``pr_is_lm = 1``, among the file's 12,328). It follows the companion code of Belyaeva et
+al. (2021), reference [5] of the paper, with its steps made explicit:
 
 1. select the profiles of the compared cell types: compound treatments (``pert_type`` =
-   ``trt_cp``) and vehicle controls (``pert_iname`` = ``DMSO``);
-2. ``log2(x + 1)``, then min-max scaling of each profile to [0, 1];
-3. per cell type, split the DMSO controls in two by k-means and keep the larger cluster;
-4. signature of a drug in a cell type = mean of its profiles - mean of the kept controls;
-5. keep the drugs present in both cell types (optionally only those in a given list, e.g.
-   FDA-approved drugs).
+   ``trt_cp``) and vehicle controls (``pert_iname`` = ``DMSO``), and the landmark genes;
+2. ``log2(x + 1)``, then min-max scaling of each profile to [0, 1] (both per profile, so
+   the profiles are read and processed in blocks);
+3. per cell type, split the DMSO controls in two by k-means and keep the larger
+   cluster;
+4. signature of a drug in a cell type = mean of its profiles - mean of the kept
+   controls;
+5. keep the drugs present in both cell types (optionally only those in a given list,
+   e.g. FDA-approved drugs).
 
-:func:`simulate_l1000` writes a simulated data set in the same formats (default run of the
-book's chapter, since GSE92742 cannot be downloaded on the build machines).
+The simulated data set of the book's default run (GSE92742 cannot be downloaded on the
+build machines) is written by :mod:`aligned_latents.l1000_sim` in the same formats.
 """
 from __future__ import annotations
 
+import gzip
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .gctx import read_gctx, write_gctx
-from .validation import as_finite_array, check_positive
+# Names that used to live here, kept importable as cmap.X for book/cmap.md: the
+# simulation's home is l1000_sim, Lemma 1's closed_forms, Figure 4's drug_alignment.
+from .closed_forms import lemma1_cosine  # noqa: F401
+from .drug_alignment import (  # noqa: F401
+    alignment_tables,
+    figure4_summary,
+    figure4_table,
+    mismatch_permutation,
+)
+from .gctx import gctx_meta, iter_gctx
+from .l1000_sim import (  # noqa: F401
+    SimulationConfig,
+    broad_program,
+    simulate_profiles,
+    write_simulated_l1000,
+)
+from .validation import as_finite_array, check_degree, check_int, check_positive
+from .vectors import minmax_rows
 
 INST_COLUMNS = ["inst_id", "pert_id", "pert_iname", "pert_type", "cell_id"]
 PERT_COLUMNS = ["pert_id", "pert_iname", "pert_type"]
 CELL_COLUMNS = ["cell_id"]
+GENE_COLUMNS = ["pr_gene_id", "pr_is_lm"]
 CONTROL_INAME = "DMSO"
 DRUG_TYPE = "trt_cp"
+CHUNK_PROFILES = 10000
+SWEEP_COLUMNS = ["model", "n_drugs", "share_increased", "median_increase",
+                 "median_cos_original", "median_cos_latent",
+                 "mismatched_median_abs_cos_original",
+                 "mismatched_median_abs_cos_latent",
+                 "share_negative_latent", "share_negative_original"]
 
 
-# --------------------------------------------------------------------------------------------
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------
 # metadata tables
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def read_table(path, required: list[str], name: str) -> pd.DataFrame:
-    """Read a tab-separated metadata table (``.txt`` or ``.txt.gz``), checking its columns.
+    """Read a tab-separated metadata table (``.txt`` or ``.txt.gz``), check its columns.
 
-    A missing file or column raises a ``ValueError`` naming the table, the file and the
-    missing column(s).
+    Every value is read as a string (``-666``, GSE92742's 'unknown', stays a string).
+
+    Parameters
+    ----------
+    path : str or Path
+    required : list of str
+        Columns the table must have.
+    name : str
+        The table's name in messages (``inst_info``, ...).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        Naming the file: missing, empty (no header, or no rows), not gzip / truncated
+        gzip, not tab-separated text, missing column(s).
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{name} table not found: {path}")
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        raise ValueError(f"{path}: {name} table not found")
+    try:
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty table (no header, no rows)") from None
+    except gzip.BadGzipFile as exc:
+        if str(exc).startswith("Not a gzipped file"):
+            raise ValueError(f"{path}: not a gzip file") from None
+        raise ValueError(f"{path}: corrupt gzip file ({_one_line(exc)})") from None
+    except EOFError:
+        raise ValueError(f"{path}: truncated gzip file") from None
+    except zlib.error as exc:
+        raise ValueError(f"{path}: corrupt gzip file ({_one_line(exc)})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: the {name} table is not UTF-8 text") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a tab-separated {name} table "
+                         f"({_one_line(exc)})") from None
+    if df.empty:
+        raise ValueError(f"{path}: empty table (a header, no rows)")
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValueError(f"{name} table {path} lacks column(s) {missing}; it has "
+        raise ValueError(f"{path}: {name} table lacks column(s) {missing}; it has "
                          f"{list(df.columns)}")
     return df
 
 
 def load_metadata(inst_info, pert_info=None, cell_info=None) -> pd.DataFrame:
-    """The profiles' metadata: ``inst_info`` checked against ``pert_info`` and ``cell_info``.
+    """The profiles' metadata (``inst_info``), checked against the other tables.
 
-    Returns ``inst_info`` (one row per profile, index ``inst_id``). With ``pert_info`` given,
-    every ``pert_id`` of ``inst_info`` must be listed there; with ``cell_info`` given, every
-    ``cell_id`` likewise (GSE92742's tables satisfy both).
+    Parameters
+    ----------
+    inst_info : str or Path
+        One row per profile (GSE92742 ``inst_info``).
+    pert_info, cell_info : str or Path, optional
+        When given, every ``pert_id`` (``cell_id``) of ``inst_info`` must be listed
+        there (GSE92742's tables satisfy both).
+
+    Returns
+    -------
+    DataFrame
+        ``inst_info``, index ``inst_id`` (also kept as a column).
     """
     inst = read_table(inst_info, INST_COLUMNS, "inst_info")
-    if inst["inst_id"].duplicated().any():
-        raise ValueError(f"inst_info {inst_info}: inst_id values must be unique")
+    dup = inst["inst_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"{inst_info}: inst_id values must be unique; "
+                         f"{int(dup.sum())} repeated, e.g. "
+                         f"{inst['inst_id'][dup].tolist()[:5]}")
     for path, columns, name, key in ((pert_info, PERT_COLUMNS, "pert_info", "pert_id"),
                                      (cell_info, CELL_COLUMNS, "cell_info", "cell_id")):
         if path is None:
@@ -71,19 +152,30 @@ def load_metadata(inst_info, pert_info=None, cell_info=None) -> pd.DataFrame:
         table = read_table(path, columns, name)
         unknown = sorted(set(inst[key]) - set(table[key]))
         if unknown:
-            raise ValueError(f"{len(unknown)} {key}(s) of inst_info are not in {name} "
-                             f"{path}, e.g. {unknown[:5]}")
+            raise ValueError(f"{path}: {len(unknown)} {key}(s) of inst_info "
+                             f"({inst_info}) are not in {name}, e.g. {unknown[:5]}")
     return inst.set_index("inst_id", drop=False)
 
 
 def read_drug_list(drugs) -> list[str] | None:
-    """``None``, a list of ``pert_iname`` values, or a text file with one name per line."""
+    """The drugs to keep.
+
+    Parameters
+    ----------
+    drugs : None, sequence of str, or str / Path
+        ``pert_iname`` values, or a text file with one name per line (blank lines and
+        lines starting with ``#`` skipped).
+
+    Returns
+    -------
+    list of str or None
+    """
     if drugs is None:
         return None
     if isinstance(drugs, (str, Path)):
         path = Path(drugs)
         if not path.is_file():
-            raise ValueError(f"drug list file not found: {path}")
+            raise ValueError(f"{path}: drug list file not found")
         names = [line.strip() for line in path.read_text().splitlines()]
         return [n for n in names if n and not n.startswith("#")]
     return [str(d) for d in drugs]
@@ -93,8 +185,26 @@ def select_profiles(inst: pd.DataFrame, cell_types, control_iname: str = CONTROL
                     drug_type: str = DRUG_TYPE, drugs=None) -> pd.DataFrame:
     """Rows of ``inst`` for the given cell types: drug treatments and vehicle controls.
 
-    Adds a boolean column ``is_control``. Unknown cell types, or a cell type without
-    controls, raise a ``ValueError``.
+    Parameters
+    ----------
+    inst : DataFrame
+        From :func:`load_metadata`.
+    cell_types : sequence of str
+    control_iname : str
+        ``pert_iname`` of the controls.
+    drug_type : str
+        ``pert_type`` of the drug treatments.
+    drugs : see :func:`read_drug_list`
+
+    Returns
+    -------
+    DataFrame
+        The selected rows with a boolean column ``is_control``.
+
+    Raises
+    ------
+    ValueError
+        Unknown cell types, or a cell type without controls.
     """
     cell_types = [str(c) for c in cell_types]
     if len(cell_types) < 1:
@@ -102,8 +212,8 @@ def select_profiles(inst: pd.DataFrame, cell_types, control_iname: str = CONTROL
     known = set(inst["cell_id"])
     unknown = [c for c in cell_types if c not in known]
     if unknown:
-        raise ValueError(f"unknown cell type(s) {unknown}; inst_info has {len(known)} cell "
-                         f"types, e.g. {sorted(known)[:10]}")
+        raise ValueError(f"unknown cell type(s) {unknown}; inst_info has {len(known)} "
+                         f"cell types, e.g. {sorted(known)[:10]}")
     sel = inst[inst["cell_id"].isin(cell_types)]
     is_ctl = sel["pert_iname"] == control_iname
     is_drug = (sel["pert_type"] == drug_type) & ~is_ctl
@@ -118,38 +228,203 @@ def select_profiles(inst: pd.DataFrame, cell_types, control_iname: str = CONTROL
     return out
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
+# genes
+# --------------------------------------------------------------------------------------
+def read_gene_info(path) -> pd.DataFrame:
+    """GSE92742's ``gene_info`` table (``pr_gene_id``, ``pr_is_lm``, ...), checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``GSE92742_Broad_LINCS_gene_info.txt`` (tab-separated; columns ``pr_gene_id``,
+        ``pr_gene_symbol``, ``pr_gene_title``, ``pr_is_lm``, ``pr_is_bing``).
+
+    Returns
+    -------
+    DataFrame
+        All values as strings.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: see :func:`read_table`; repeated ``pr_gene_id``; a ``pr_is_lm``
+        other than 0 / 1; no landmark gene.
+    """
+    table = read_table(path, GENE_COLUMNS, "gene_info")
+    dup = table["pr_gene_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"{path}: pr_gene_id values must be unique; "
+                         f"{int(dup.sum())} repeated, e.g. "
+                         f"{table['pr_gene_id'][dup].tolist()[:5]}")
+    bad = sorted(set(table["pr_is_lm"]) - {"0", "1"})
+    if bad:
+        raise ValueError(f"{path}: pr_is_lm must be 0 or 1, found {bad[:5]}")
+    if not (table["pr_is_lm"] == "1").any():
+        raise ValueError(f"{path}: no landmark gene (pr_is_lm = 1)")
+    return table
+
+
+def select_genes(gctx_path, gene_info=None, genes: str = "landmark") -> np.ndarray:
+    """Identifiers of the genes to read, in the order of the ``.gctx`` file.
+
+    Parameters
+    ----------
+    gctx_path : str or Path
+    gene_info : str or Path, optional
+        GSE92742 ``gene_info`` table; without it the landmarks come from the file's own
+        row metadata field ``pr_is_lm`` (the simulated files have it).
+    genes : {"landmark", "all"}
+        The landmark genes (``pr_is_lm = 1``, 978 in GSE92742, the paper's choice) or
+        all genes of the file (12,328 in the Level 3 file: measured and inferred).
+
+    Returns
+    -------
+    ndarray of str
+    """
+    if genes not in ("landmark", "all"):
+        raise ValueError(f"genes must be 'landmark' or 'all', got {genes!r}")
+    row_meta = gctx_meta(gctx_path, "row")
+    rids = row_meta.index.to_numpy()
+    if genes == "all":
+        return rids
+    if gene_info is not None:
+        table = read_gene_info(gene_info)
+        landmarks = table.loc[table["pr_is_lm"] == "1", "pr_gene_id"].to_numpy()
+        absent = sorted(set(landmarks) - set(rids))
+        if absent:
+            raise ValueError(f"{gctx_path}: {len(absent)} of the {len(landmarks)} "
+                             f"landmark genes of {gene_info} are not among its gene "
+                             f"ids, e.g. {absent[:5]}")
+        return rids[np.isin(rids, landmarks)]
+    if "pr_is_lm" not in row_meta.columns:
+        raise ValueError(f"{gctx_path}: no row metadata pr_is_lm to find the landmark "
+                         f"genes among its {len(rids)}: give gene_info (GSE92742's "
+                         "gene_info table) or genes='all'")
+    flag = pd.to_numeric(pd.Series(row_meta["pr_is_lm"].to_numpy()), errors="coerce")
+    if not flag.isin([0, 1]).all():
+        raise ValueError(f"{gctx_path}: row metadata pr_is_lm must be 0 or 1")
+    if not (flag == 1).any():
+        raise ValueError(f"{gctx_path}: no landmark gene (pr_is_lm = 1)")
+    return rids[(flag == 1).to_numpy()]
+
+
+def memory_note(gctx_path, n_profiles: int, n_genes: int,
+                chunk_profiles: int = CHUNK_PROFILES) -> str:
+    """One line estimating the memory a selection needs, printed before reading it.
+
+    The processed profiles are float64 (``n_profiles * n_genes * 8`` bytes); they are
+    read as stored (float32, half that) in blocks of ``chunk_profiles`` profiles.
+
+    Parameters
+    ----------
+    gctx_path : str or Path
+    n_profiles, n_genes : int
+        The selection.
+    chunk_profiles : int
+
+    Returns
+    -------
+    str
+    """
+    stored = n_profiles * n_genes * 4
+    mib = 2 ** 20
+    return (f"{Path(gctx_path).name}: reading {n_profiles:,} profiles x {n_genes:,} "
+            f"genes ({stored / mib:,.1f} MiB as stored in float32, "
+            f"{2 * stored / mib:,.1f} MiB processed in float64) in blocks of "
+            f"{min(chunk_profiles, max(n_profiles, 1)):,} profiles")
+
+
+# --------------------------------------------------------------------------------------
 # processing
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def process_profiles(raw, log: bool = True) -> np.ndarray:
-    """``log2(x + 1)`` (when ``log``), then min-max scaling of each profile (row) to [0, 1].
+    """``log2(x + 1)`` (when ``log``), then min-max scaling of each profile (row).
 
     The companion code's ``min_max_scale(vectors.T).T``: each profile is mapped to
-    ``(x - min x) / (max x - min x)`` over its genes.
+    ``(x - min x) / (max x - min x)`` over its genes (:func:`vectors.minmax_rows`). Both
+    steps act on each profile alone, so processing blocks of profiles gives exactly the
+    result of processing all of them at once.
+
+    Parameters
+    ----------
+    raw : array-like (n, genes)
+    log : bool
+
+    Returns
+    -------
+    ndarray (n, genes), float64
     """
     x = as_finite_array(raw, "raw profiles", ndim=2)
     if log:
         if np.any(x <= -1):
-            raise ValueError("log2(x + 1) needs x > -1; the raw profiles contain values <= -1")
+            raise ValueError("log2(x + 1) needs x > -1; the raw profiles contain "
+                             "values <= -1")
         x = np.log2(x + 1.0)
-    lo = x.min(axis=1, keepdims=True)
-    span = x.max(axis=1, keepdims=True) - lo
-    if np.any(span == 0):
-        raise ValueError(f"{int(np.sum(span == 0))} profile(s) are constant: min-max scaling "
-                         "is undefined")
-    return (x - lo) / span
+    return minmax_rows(x)
+
+
+def read_processed(gctx_path, profile_ids, gene_ids=None, log: bool = True,
+                   chunk_profiles: int = CHUNK_PROFILES) -> np.ndarray:
+    """Read profiles from a ``.gctx`` file and process them (:func:`process_profiles`)
+    block by block.
+
+    Peak memory: the processed result (float64) plus one block of ``chunk_profiles``
+    profiles and its processing temporaries.
+
+    Parameters
+    ----------
+    gctx_path : str or Path
+    profile_ids : sequence
+        Profiles, in the order of the result's rows.
+    gene_ids : sequence, optional
+        Genes, in the order of the result's columns; None: all genes of the file.
+    log : bool
+    chunk_profiles : int >= 1
+
+    Returns
+    -------
+    ndarray (len(profile_ids), genes), float64
+    """
+    ids = np.asarray([str(p) for p in profile_ids], dtype=object)
+    if gene_ids is None:
+        gene_ids = gctx_meta(gctx_path, "row").index.to_numpy()
+    out = np.empty((len(ids), len(gene_ids)))
+    for where, block in iter_gctx(gctx_path, ids, gene_ids, chunk_profiles):
+        try:
+            out[where] = process_profiles(block, log=log)
+        except ValueError as exc:
+            finite = np.isfinite(block).all(axis=1)
+            safe = np.where(finite[:, None], block, 0.0)
+            bad = ~finite | (safe.max(axis=1) == safe.min(axis=1))
+            if log:
+                bad |= (safe <= -1).any(axis=1)
+            raise ValueError(f"{gctx_path}: profile(s) {list(ids[where[bad]][:3])}: "
+                             f"{exc}") from None
+    return out
 
 
 def kmeans_controls(controls, seed: int = 0) -> np.ndarray:
     """Split control profiles in two with k-means; boolean mask of the larger cluster.
 
-    Ties (equal sizes) keep the cluster of the first profile. At least 2 profiles needed.
+    Parameters
+    ----------
+    controls : array-like (n, genes), n >= 2
+    seed : int
+        ``random_state`` of scikit-learn's ``KMeans`` (10 initializations).
+
+    Returns
+    -------
+    ndarray of bool (n,)
+        Ties (equal sizes) keep the cluster of the first profile.
     """
     from sklearn.cluster import KMeans
 
     x = as_finite_array(controls, "controls", ndim=2)
+    check_int(seed, "seed", minimum=0)
     if len(x) < 2:
-        raise ValueError(f"k-means control selection needs at least 2 control profiles, got {len(x)}")
+        raise ValueError(f"k-means control selection needs at least 2 control "
+                         f"profiles, got {len(x)}")
     labels = KMeans(n_clusters=2, n_init=10, random_state=seed).fit_predict(x)
     sizes = np.bincount(labels, minlength=2)
     keep = labels[0] if sizes[0] == sizes[1] else int(np.argmax(sizes))
@@ -161,12 +436,18 @@ def drug_signatures(profiles, drugs, control_mask) -> pd.DataFrame:
 
     Parameters
     ----------
-    profiles : array (n, d)
-        Profiles of one cell type (processed, or encoded: the same step runs in latent space).
+    profiles : array-like (n, d)
+        Profiles of one cell type (processed, or encoded: the same step runs in latent
+        space).
     drugs : sequence of length n
         Drug name of each profile; ignored where it is a control.
     control_mask : bool array (n,)
         The kept controls (see :func:`kmeans_controls`).
+
+    Returns
+    -------
+    DataFrame
+        One row per drug name (sorted), ``d`` columns.
     """
     x = as_finite_array(profiles, "profiles", ndim=2)
     drugs = np.asarray(drugs, dtype=object)
@@ -182,47 +463,116 @@ def drug_signatures(profiles, drugs, control_mask) -> pd.DataFrame:
 
 @dataclass
 class CellData:
-    """One cell type after processing."""
+    """One cell type after processing.
+
+    Attributes
+    ----------
+    cell_id : str
+    profiles : ndarray (n, genes)
+        Processed profiles: drugs and all controls.
+    drugs : ndarray of str (n,)
+        ``pert_iname`` per profile (``''`` for controls).
+    is_control : ndarray of bool (n,)
+    kept_control : ndarray of bool (n,)
+        Control in the larger k-means cluster.
+    signatures : DataFrame
+        Drugs x genes.
+    """
 
     cell_id: str
-    profiles: np.ndarray        # processed profiles (n, genes): drugs and all controls
-    drugs: np.ndarray           # pert_iname per profile ('' for controls)
-    is_control: np.ndarray      # bool per profile
-    kept_control: np.ndarray    # bool per profile: control in the larger k-means cluster
-    signatures: pd.DataFrame = field(default=None)  # drugs x genes
+    profiles: np.ndarray
+    drugs: np.ndarray
+    is_control: np.ndarray
+    kept_control: np.ndarray
+    signatures: pd.DataFrame = field(default=None)
 
 
 @dataclass
 class CMapData:
-    """Processed profiles and drug signatures of the compared cell types."""
+    """Processed profiles and drug signatures of the compared cell types.
 
-    cells: dict                 # cell_id -> CellData
-    common_drugs: list          # drugs present in every compared cell type (sorted)
+    Attributes
+    ----------
+    cells : dict
+        cell_id -> :class:`CellData`.
+    common_drugs : list of str
+        Drugs present in every compared cell type (sorted).
+    gene_ids : ndarray of str
+        The genes read (file order).
+    """
+
+    cells: dict
+    common_drugs: list
     gene_ids: np.ndarray
 
     def training_profiles(self, cell_types=None) -> np.ndarray:
-        """Processed profiles (drugs and all controls) of the given cell types, stacked."""
+        """Processed profiles (drugs and all controls) of the cell types, stacked."""
         cell_types = list(self.cells) if cell_types is None else list(cell_types)
         return np.concatenate([self.cells[c].profiles for c in cell_types])
 
     def signature_matrix(self, cell_id: str) -> np.ndarray:
-        """Signatures of the common drugs in one cell type (rows in ``common_drugs`` order)."""
+        """Signatures of the common drugs in one cell type (rows in ``common_drugs``
+        order)."""
         return self.cells[cell_id].signatures.loc[self.common_drugs].to_numpy()
 
 
-def load_cmap(gctx_path, inst_info, pert_info=None, cell_info=None, cell_types=("A549", "MCF7"),
-              drugs=None, control_iname: str = CONTROL_INAME, drug_type: str = DRUG_TYPE,
-              log: bool = True, seed: int = 0) -> CMapData:
-    """The whole pipeline: metadata, selection, streaming read, processing, signatures.
+def load_cmap(gctx_path, inst_info, pert_info=None, cell_info=None,
+              cell_types=("A549", "MCF7"), drugs=None,
+              control_iname: str = CONTROL_INAME, drug_type: str = DRUG_TYPE,
+              log: bool = True, seed: int = 0, *,
+              gene_info=None, genes: str = "landmark",
+              chunk_profiles: int = CHUNK_PROFILES, verbose: bool = True) -> CMapData:
+    """The whole pipeline: metadata, selection, block-wise read and processing,
+    signatures.
 
-    Only the selected profiles are read from the ``.gctx`` file. Drugs present in some but
-    not all of ``cell_types`` are dropped from ``common_drugs`` (their profiles still serve
-    as training data); an empty intersection raises a ``ValueError``.
+    Only the selected profiles and genes are read from the ``.gctx`` file, in blocks of
+    ``chunk_profiles`` profiles, each processed (:func:`process_profiles`) as soon as it
+    is read. Drugs present in some but not all of ``cell_types`` are dropped from
+    ``common_drugs`` (their profiles still serve as training data).
+
+    Parameters
+    ----------
+    gctx_path : str or Path
+        Level 3 matrix (GSE92742:
+        ``GSE92742_Broad_LINCS_Level3_INF_mlr12k_n1319138x12328.gctx``) or a simulated
+        one (:mod:`aligned_latents.l1000_sim`).
+    inst_info, pert_info, cell_info : str or Path
+        GSE92742 tables (see :func:`load_metadata`).
+    cell_types : sequence of str
+    drugs : see :func:`read_drug_list`
+    control_iname, drug_type : str
+        See :func:`select_profiles`.
+    log : bool
+        Apply ``log2(x + 1)`` before min-max scaling.
+    seed : int
+        Seed of the k-means control selection.
+    gene_info : str or Path, optional
+        GSE92742 ``gene_info`` table (``GSE92742_Broad_LINCS_gene_info.txt``) naming the
+        landmark genes; see :func:`select_genes`.
+    genes : {"landmark", "all"}
+        The 978 landmark genes (default, the paper's choice) or all genes of the file.
+    chunk_profiles : int >= 1
+        Profiles read and processed at a time.
+    verbose : bool
+        Print :func:`memory_note` before reading.
+
+    Returns
+    -------
+    CMapData
+
+    Raises
+    ------
+    ValueError
+        Bad files (naming them), unknown cell types, and an empty drug intersection.
     """
+    chunk_profiles = check_int(chunk_profiles, "chunk_profiles", minimum=1)
     inst = load_metadata(inst_info, pert_info, cell_info)
     sel = select_profiles(inst, cell_types, control_iname, drug_type, drugs)
-    data = read_gctx(gctx_path, profile_ids=sel["inst_id"].tolist())
-    processed = process_profiles(data.data, log=log)
+    gene_ids = select_genes(gctx_path, gene_info, genes)
+    if verbose:
+        print(memory_note(gctx_path, len(sel), len(gene_ids), chunk_profiles))
+    processed = read_processed(gctx_path, sel["inst_id"].tolist(), gene_ids, log,
+                               chunk_profiles)
     cells, per_cell_drugs = {}, []
     for c in cell_types:
         rows = (sel["cell_id"] == c).to_numpy()
@@ -237,8 +587,9 @@ def load_cmap(gctx_path, inst_info, pert_info=None, cell_info=None, cell_types=(
         per_cell_drugs.append(set(cd.signatures.index))
     common = sorted(set.intersection(*per_cell_drugs))
     if not common:
-        raise ValueError(f"no drug is present in all of the cell types {list(cell_types)}")
-    return CMapData(cells, common, data.gene_ids)
+        raise ValueError(f"no drug is present in all of the cell types "
+                         f"{list(cell_types)}")
+    return CMapData(cells, common, np.asarray(gene_ids, dtype=object))
 
 
 def _signatures_of(cd: CellData, x: np.ndarray) -> pd.DataFrame:
@@ -252,255 +603,49 @@ def _signatures_of(cd: CellData, x: np.ndarray) -> pd.DataFrame:
 def latent_signatures(data: CMapData, cell_id: str, encode_fn) -> np.ndarray:
     """Signatures of the common drugs computed in a latent space.
 
-    ``encode_fn`` maps processed profiles (n, d) to latent codes (n, h); the signature step
-    (drug mean minus kept-control mean) is then run on the codes.
+    Parameters
+    ----------
+    data : CMapData
+    cell_id : str
+    encode_fn : callable
+        Maps processed profiles (n, d) to latent codes (n, h); the signature step (drug
+        mean minus kept-control mean) is then run on the codes.
+
+    Returns
+    -------
+    ndarray (n_common_drugs, h)
     """
     cd = data.cells[cell_id]
     z = np.asarray(encode_fn(cd.profiles), dtype=float)
     return _signatures_of(cd, z).loc[data.common_drugs].to_numpy()
 
 
-# --------------------------------------------------------------------------------------------
-# Figure 4
-# --------------------------------------------------------------------------------------------
-def rowwise_cosine(a, b) -> np.ndarray:
-    """Cosine similarity of corresponding rows of ``a`` and ``b``."""
-    a = as_finite_array(a, "a", ndim=2)
-    b = as_finite_array(b, "b", ndim=2)
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(f"a and b need the same number of rows, got {a.shape} and {b.shape}")
-    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    if np.any(na == 0) or np.any(nb == 0):
-        raise ValueError("cosine similarity of a zero vector is undefined")
-    return np.einsum("ij,ij->i", a, b) / (na * nb)
-
-
-def mismatch_permutation(n: int, seed: int = 0) -> np.ndarray:
-    """A seeded derangement of ``range(n)``: pairs each drug with a *different* drug."""
-    if n < 2:
-        raise ValueError("need at least 2 drugs to pair different drugs")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    perm = np.empty(n, int)
-    perm[order] = np.roll(order, 1)
-    return perm
-
-
-def figure4_table(drugs, sig_a, sig_b, latent: dict) -> pd.DataFrame:
-    """Figure 4's points: per drug and model, the cosine across cell types of the original
-    signatures (x) and of the latent signatures (y).
-
-    ``latent`` maps model name -> (latent signatures in cell a, latent signatures in cell b).
-    Columns: ``drug, model, cos_original, cos_latent``.
-    """
-    cos0 = rowwise_cosine(sig_a, sig_b)
-    frames = [pd.DataFrame({"drug": list(drugs), "model": name, "cos_original": cos0,
-                            "cos_latent": rowwise_cosine(za, zb)})
-              for name, (za, zb) in latent.items()]
-    return pd.concat(frames, ignore_index=True)
-
-
-def figure4_summary(table: pd.DataFrame, mismatched: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per model: number of drugs, share whose alignment increased, median increase, medians.
-
-    ``mismatched`` (same columns as ``table``, pairs of *different* drugs) adds the median
-    absolute cosine of mismatched pairs before and after encoding (a specificity control).
-    """
-    rows = []
-    for model, g in table.groupby("model", sort=False):
-        diff = g["cos_latent"] - g["cos_original"]
-        row = dict(model=model, n_drugs=len(g), share_increased=float((diff > 0).mean()),
-                   median_increase=float(diff.median()),
-                   median_cos_original=float(g["cos_original"].median()),
-                   median_cos_latent=float(g["cos_latent"].median()))
-        if mismatched is not None:
-            m = mismatched[mismatched["model"] == model]
-            row["mismatched_median_abs_cos_original"] = float(m["cos_original"].abs().median())
-            row["mismatched_median_abs_cos_latent"] = float(m["cos_latent"].abs().median())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def lemma1_cosine(B, q1, q2) -> float:
-    """Lemma 1: ``cos(B q1, B q2)`` from the SVD of ``B`` (singular values and right vectors)."""
-    B = as_finite_array(B, "B", ndim=2)
-    _, s, vt = np.linalg.svd(B, full_matrices=False)
-    c1 = vt @ (np.asarray(q1, float) / np.linalg.norm(q1))
-    c2 = vt @ (np.asarray(q2, float) / np.linalg.norm(q2))
-    s2 = s ** 2
-    return float(np.sum(s2 * c1 * c2) / np.sqrt(np.sum(s2 * c1 ** 2) * np.sum(s2 * c2 ** 2)))
-
-
-# --------------------------------------------------------------------------------------------
-# simulated L1000-like data
-# --------------------------------------------------------------------------------------------
-@dataclass
-class SimulationConfig:
-    """Parameters of the generative model of :func:`simulate_profiles` (log2 scale)."""
-
-    n_genes: int = 978
-    cell_types: tuple = ("A549", "MCF7", "PC3", "HA1E")
-    n_drugs: int = 300
-    replicates: int = 3
-    n_controls: int = 120
-    p_present: float = 0.9          # chance that a drug was profiled in a given cell type
-    baseline_low: float = 4.0       # gene baselines ~ U(low, high) (log2 units)
-    baseline_high: float = 12.0
-    cell_sd: float = 0.5            # cell-type baseline deviation per gene
-    shared_scale: float = 0.5       # per-gene RMS of the shared drug effect
-    shared_on_top: float = 0.2      # fraction of the shared effect's energy on the broad program
-    specific_scale: float = 0.5     # per-gene RMS of the cell-specific drug effect
-    noise_sd: float = 0.3           # per-profile noise
-    outlier_fraction: float = 0.3   # share of controls in the second (outlier) control cluster
-    outlier_shift_sd: float = 1.0   # per-gene RMS of the outlier clusters' shift
-    seed: int = 0
-
-    def check(self):
-        for name in ("shared_scale", "specific_scale", "noise_sd", "cell_sd", "outlier_shift_sd"):
-            check_positive(getattr(self, name), name, allow_zero=True)
-        for name in ("shared_on_top", "p_present", "outlier_fraction"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0 or isinstance(v, bool):
-                raise ValueError(f"{name} must be in [0, 1], got {v!r}")
-        for name in ("n_genes", "n_drugs", "replicates", "n_controls"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if self.n_controls < 4:
-            raise ValueError("n_controls must be >= 4 (k-means splits the controls in two)")
-        if self.n_genes < 20:
-            raise ValueError("n_genes must be >= 20")
-        if not self.baseline_low < self.baseline_high:
-            raise ValueError("baseline_low must be < baseline_high")
-        return self
-
-
-def broad_program(baseline: np.ndarray) -> np.ndarray:
-    """The shared 'broad' response direction (per-gene RMS 1): a uniform shift of the genes
-    whose baseline lies between the 10th and 90th percentile, none on the extremes.
-
-    Per-profile min-max scaling removes any shift that is affine in the baseline (including
-    a shift of *all* genes); a shift of the mid-expressed genes only survives it and moves
-    the profile along the processed data's top singular vector (the mean profile).
-    """
-    lo, hi = np.quantile(baseline, [0.1, 0.9])
-    t = ((baseline > lo) & (baseline < hi)).astype(float)
-    return t / np.sqrt(np.mean(t ** 2))
-
-
-def simulate_profiles(cfg: SimulationConfig):
-    """Draw raw (linear-scale) profiles and their metadata from the generative model.
-
-    On the log2 scale, profile ``p`` of cell type ``c`` treated with drug ``j`` is
-
-    ``z_p = mu_c + a_j (sqrt(f) t + sqrt(1 - f) w_j) + s_sp e_jc + eps_p``
-
-    with gene baselines ``mu_c = mu_0 + eta_c`` (``mu_0 ~ U(low, high)``, ``eta_c ~ N(0,
-    cell_sd²)``), the shared effect's size ``a_j = shared_scale * sign_j * |N(1, 0.25²)|`` (sign
-    ±1 at random: drugs that raise or lower the broad program), the broad program ``t``
-    (:func:`broad_program`), a drug-specific random direction ``w_j ~ N(0, I)``, the
-    cell-specific effect ``e_jc ~ N(0, I)`` scaled by ``specific_scale`` and noise ``eps_p ~
-    N(0, noise_sd²)``. ``f = shared_on_top``. DMSO controls have no drug term; a share
-    ``outlier_fraction`` of them carries a fixed shift ``o_c ~ N(0, outlier_shift_sd²)`` (a
-    second control cluster, which the k-means step must discard). Raw values are
-    ``2^z - 1`` so that ``log2(x + 1)`` recovers ``z``.
-
-    Returns ``(raw, inst, truth)``: raw profiles (n, genes), the ``inst_info`` rows and a dict
-    of the true effects (for checks).
-    """
-    cfg.check()
-    rng = np.random.default_rng(cfg.seed)
-    g = cfg.n_genes
-    mu0 = rng.uniform(cfg.baseline_low, cfg.baseline_high, g)
-    t = broad_program(mu0)
-    f = cfg.shared_on_top
-    sign = rng.choice([-1.0, 1.0], cfg.n_drugs)
-    a = cfg.shared_scale * sign * np.abs(rng.normal(1.0, 0.25, cfg.n_drugs))
-    w = rng.standard_normal((cfg.n_drugs, g))
-    shared = a[:, None] * (np.sqrt(f) * t[None, :] + np.sqrt(1.0 - f) * w)
-    drug_names = [f"SIM-DRUG-{j:03d}" for j in range(cfg.n_drugs)]
-    blocks, meta, specific, outlier_shifts = [], [], {}, {}
-    for ci, cell in enumerate(cfg.cell_types):
-        mu = mu0 + cfg.cell_sd * rng.standard_normal(g)
-        present = rng.random(cfg.n_drugs) < cfg.p_present
-        e = cfg.specific_scale * rng.standard_normal((cfg.n_drugs, g))
-        specific[cell] = e
-        shift = cfg.outlier_shift_sd * rng.standard_normal(g)
-        outlier_shifts[cell] = shift
-        n_out = int(round(cfg.outlier_fraction * cfg.n_controls))
-        for i in range(cfg.n_controls):
-            z = mu + cfg.noise_sd * rng.standard_normal(g) + (shift if i < n_out else 0.0)
-            blocks.append(z)
-            meta.append(dict(pert_id="DMSO", pert_iname="DMSO", pert_type="ctl_vehicle",
-                             cell_id=cell, control_cluster="outlier" if i < n_out else "main"))
-        for j in np.flatnonzero(present):
-            for r in range(cfg.replicates):
-                z = mu + shared[j] + e[j] + cfg.noise_sd * rng.standard_normal(g)
-                blocks.append(z)
-                meta.append(dict(pert_id=f"BRD-SIM{j:05d}", pert_iname=drug_names[j],
-                                 pert_type="trt_cp", cell_id=cell, control_cluster=""))
-    z = np.array(blocks)
-    inst = pd.DataFrame(meta)
-    # profile order as on a plate run: shuffled, so selection must use the metadata
-    order = rng.permutation(len(inst))
-    z, inst = z[order], inst.iloc[order].reset_index(drop=True)
-    inst.insert(0, "inst_id", [f"SIM001_{i:06d}" for i in range(len(inst))])
-    inst["rna_plate"] = [f"SIM001_P{i // 384:03d}" for i in range(len(inst))]
-    inst["rna_well"] = [f"{chr(65 + (i % 384) // 24)}{(i % 24) + 1:02d}" for i in range(len(inst))]
-    inst["pert_dose"] = np.where(inst["pert_type"] == "trt_cp", "10.0", "0.1")
-    inst["pert_dose_unit"] = np.where(inst["pert_type"] == "trt_cp", "µM", "%")
-    inst["pert_time"] = "24"
-    inst["pert_time_unit"] = "h"
-    raw = np.exp2(z) - 1.0
-    truth = dict(baseline=mu0, broad=t, shared=shared, specific=specific,
-                 outlier_shift=outlier_shifts, drug_names=drug_names)
-    return raw, inst, truth
-
-
-def write_simulated_l1000(out_dir, cfg: SimulationConfig, compression: str | None = "gzip") -> dict:
-    """Simulate (:func:`simulate_profiles`) and write GSE92742-style files into ``out_dir``.
-
-    Writes ``sim_level3.gctx`` (profiles x genes, float32) and tab-separated
-    ``inst_info.txt``, ``pert_info.txt``, ``cell_info.txt``; returns their paths (keys
-    ``gctx, inst_info, pert_info, cell_info``) and ``truth``.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    raw, inst, truth = simulate_profiles(cfg)
-    gene_ids = [str(10000 + i) for i in range(cfg.n_genes)]
-    paths = dict(gctx=out / "sim_level3.gctx", inst_info=out / "inst_info.txt",
-                 pert_info=out / "pert_info.txt", cell_info=out / "cell_info.txt")
-    write_gctx(paths["gctx"], raw, inst["inst_id"], gene_ids, compression=compression,
-               col_meta={"cell_id": inst["cell_id"].to_numpy(),
-                         "pert_iname": inst["pert_iname"].to_numpy()},
-               row_meta={"pr_gene_symbol": np.array([f"SIMG{i:04d}" for i in range(cfg.n_genes)]),
-                         "pr_is_lm": np.ones(cfg.n_genes, dtype=np.int8)})
-    cols = ["inst_id", "rna_plate", "rna_well", "pert_id", "pert_iname", "pert_type",
-            "pert_dose", "pert_dose_unit", "pert_time", "pert_time_unit", "cell_id"]
-    inst[cols].to_csv(paths["inst_info"], sep="\t", index=False)
-    pert = inst[["pert_id", "pert_iname", "pert_type"]].drop_duplicates().sort_values("pert_id")
-    pert["is_touchstone"] = "0"
-    pert["inchi_key"] = "-666"      # GSE92742's placeholder for 'unknown'
-    pert["canonical_smiles"] = "-666"
-    pert.to_csv(paths["pert_info"], sep="\t", index=False)
-    cell = pd.DataFrame({"cell_id": list(cfg.cell_types), "cell_type": "cell line",
-                         "primary_site": "simulated", "sample_type": "tumor"})
-    cell.to_csv(paths["cell_info"], sep="\t", index=False)
-    return {**paths, "truth": truth, "inst": inst}
-
-
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # models
-# --------------------------------------------------------------------------------------------
-def linear_ae_latents(data: CMapData, degrees, cell_a: str = "A549", cell_b: str = "MCF7",
-                      train_cell_types=None) -> tuple[dict, dict]:
-    """Latent signatures under linear autoencoders with asymmetric spectral initialization.
+# --------------------------------------------------------------------------------------
+def linear_ae_latents(data: CMapData, degrees, cell_a: str = "A549",
+                      cell_b: str = "MCF7", train_cell_types=None) -> tuple[dict, dict]:
+    """Latent signatures under linear autoencoders with asymmetric spectral
+    initialization.
 
     For each degree ``k``, the encoder is Theorem 1's limit from ``A0 = 0``,
-    ``B0 = (XᵀX/(n g) + I)^k`` (:func:`aligned_latents.linear_ae.asymmetric_encoder`, the
-    companion code's normalization ``n * g``), ``X`` the processed profiles of
-    ``train_cell_types`` (default: the compared cell types). Returns
-    ``({'linear k=K': (latent sigs a, latent sigs b)}, {'linear k=K': B})``.
+    ``B0 = (XᵀX/(n g) + I)^k`` (:func:`aligned_latents.linear_ae.asymmetric_encoder`,
+    the companion code's normalization ``n * g``), ``X`` the processed profiles of
+    ``train_cell_types`` (default: the compared cell types).
+
+    Parameters
+    ----------
+    data : CMapData
+    degrees : sequence of int >= 0
+    cell_a, cell_b : str
+    train_cell_types : sequence of str, optional
+
+    Returns
+    -------
+    latents : dict
+        ``'linear k=K'`` -> (latent signatures in cell a, in cell b).
+    encoders : dict
+        ``'linear k=K'`` -> encoder ``B`` (d, d).
     """
     from .linear_ae import asymmetric_encoder
 
@@ -508,98 +653,129 @@ def linear_ae_latents(data: CMapData, degrees, cell_a: str = "A549", cell_b: str
     n, g = X.shape
     latents, encoders = {}, {}
     for k in degrees:
-        B = asymmetric_encoder(X, int(k), normalizer=n * g)
-        name = f"linear k={int(k)}"
-        latents[name] = (latent_signatures(data, cell_a, lambda x: x @ B.T),
-                         latent_signatures(data, cell_b, lambda x: x @ B.T))
+        k = check_degree(k, "degree")
+        B = asymmetric_encoder(X, k, normalizer=n * g)
+        name = f"linear k={k}"
+        latents[name] = (latent_signatures(data, cell_a, lambda x, B=B: x @ B.T),
+                         latent_signatures(data, cell_b, lambda x, B=B: x @ B.T))
         encoders[name] = B
     return latents, encoders
 
 
-def alignment_tables(data: CMapData, latents: dict, cell_a: str = "A549", cell_b: str = "MCF7",
-                     seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Figure 4's table (matched drugs) and the mismatched-drug control table."""
-    sa, sb = data.signature_matrix(cell_a), data.signature_matrix(cell_b)
-    table = figure4_table(data.common_drugs, sa, sb, latents)
-    perm = mismatch_permutation(len(sa), seed)
-    names = [f"{d}|{data.common_drugs[p]}" for d, p in zip(data.common_drugs, perm)]
-    mism = figure4_table(names, sa, sb[perm], {m: (za, zb[perm]) for m, (za, zb) in latents.items()})
-    return table, mism
+def stretch_factors(X, degrees, top: int = 5,
+                    normalizer: float | None = None) -> pd.DataFrame:
+    """Theorem 1's singular values ``b_inf`` of the encoder along the training data's
+    top right singular vectors, per degree, and the ratio of the first two.
 
+    Parameters
+    ----------
+    X : array-like (n, g)
+    degrees : sequence of int
+        ``B0 = (XᵀX/normalizer + I)^k`` with ``A0 = 0``.
+    top : int >= 1
+    normalizer : float, optional
+        Default ``n g`` (the companion code's).
 
-def top_direction_shares(data: CMapData, cell_a: str = "A549", cell_b: str = "MCF7",
-                         train_cell_types=None) -> pd.DataFrame:
-    """Per drug, ``cos(s_a, v_1)`` and ``cos(s_b, v_1)`` for the training data's top right
-    singular vector ``v_1``: the quantities Lemma 1 says decide the limit of high degree,
-    ``cos(B s_a, B s_b) -> sign(cos(s_a, v_1) cos(s_b, v_1))`` once ``B`` stretches ``v_1``
-    far more than every other direction."""
-    X = data.training_profiles(train_cell_types)
-    _, _, vt = np.linalg.svd(X, full_matrices=False)
-    v1 = vt[0]
-    sa, sb = data.signature_matrix(cell_a), data.signature_matrix(cell_b)
-    ca = sa @ v1 / np.linalg.norm(sa, axis=1)
-    cb = sb @ v1 / np.linalg.norm(sb, axis=1)
-    return pd.DataFrame({"drug": data.common_drugs, "cos_a_v1": ca, "cos_b_v1": cb,
-                         "predicted_limit": np.sign(ca * cb)})
-
-
-def stretch_factors(X, degrees, top: int = 5, normalizer: float | None = None) -> pd.DataFrame:
-    """Theorem 1's singular values ``b_inf`` of the encoder along the training data's top
-    ``top`` right singular vectors, per degree (``A0 = 0``, ``B0 = (XᵀX/normalizer + I)^k``,
-    default normalizer ``n g``), and the ratio to the second one."""
+    Returns
+    -------
+    DataFrame
+        One row per degree; ``attrs["eigenvalues"]`` holds ``λ_i / normalizer``.
+    """
     from .linear_ae import theorem1_final
 
     X = as_finite_array(X, "X", ndim=2)
+    top = check_int(top, "top", minimum=1)
     n, g = X.shape
-    normalizer = float(n * g) if normalizer is None else check_positive(normalizer, "normalizer")
+    normalizer = (float(n * g) if normalizer is None
+                  else check_positive(normalizer, "normalizer"))
     s = np.linalg.svd(X, compute_uv=False)[:top]
     lam = s ** 2 / normalizer
     rows = []
     for k in degrees:
-        _, b = theorem1_final(np.zeros_like(lam), (lam + 1.0) ** int(k))
-        rows.append({"degree": int(k), **{f"b_{i + 1}": float(v) for i, v in enumerate(b)},
+        k = check_degree(k, "degree")
+        _, b = theorem1_final(np.zeros_like(lam), (lam + 1.0) ** k)
+        rows.append({"degree": k, **{f"b_{i + 1}": float(v) for i, v in enumerate(b)},
                      "b_1 / b_2": float(b[0] / b[1]) if len(b) > 1 else float("nan")})
     out = pd.DataFrame(rows)
     out.attrs["eigenvalues"] = lam
     return out
 
 
-def leaky_relu_latents(data: CMapData, hidden: int = 1024, lr: float = 1e-4, batch_size: int = 128,
-                       max_epochs: int = 30, tol: float = 1e-4, seed: int = 0,
-                       cell_a: str = "A549", cell_b: str = "MCF7", train_cell_types=None,
-                       weights_dir=None, progress: bool = True):
-    """Train the Leaky ReLU autoencoder of Appendix H (Adam, ``lr``, ``hidden`` units) on the
-    processed profiles and return ``(latent sigs a, latent sigs b), model, history``.
+def leaky_relu_latents(data: CMapData, hidden: int = 1024, lr: float = 1e-4,
+                       batch_size: int = 128, max_epochs: int = 30, tol: float = 1e-4,
+                       seed: int = 0, cell_a: str = "A549", cell_b: str = "MCF7",
+                       train_cell_types=None, weights_dir=None, progress: bool = True):
+    """Train the Leaky ReLU autoencoder of Appendix H on the processed profiles.
 
-    The latent space is the first layer's pre-activation ``W x + c``; the bias cancels in
-    a signature (a difference of means), so a latent signature is ``W s``. Weights are saved
-    in ``weights_dir`` under a name hashing the data and the configuration (reloaded when
-    present).
+    Adam with learning rate ``lr`` and ``hidden`` units. The latent space is the first
+    layer's pre-activation ``W x + c``; the bias cancels in a signature (a difference of
+    means), so a latent signature is ``W s``. Weights are saved in ``weights_dir`` under
+    a name hashing the data and the configuration (reloaded when present).
+
+    Parameters
+    ----------
+    data : CMapData
+    hidden, batch_size, max_epochs : int >= 1
+    lr, tol : float
+    seed : int
+    cell_a, cell_b : str
+    train_cell_types : sequence of str, optional
+    weights_dir : str or Path, optional
+    progress : bool
+
+    Returns
+    -------
+    (latent signatures in cell a, in cell b), model, history
     """
     from .nonlinear_ae import encode, fingerprint, train_autoencoder
 
+    for name, value in (("hidden", hidden), ("batch_size", batch_size),
+                        ("max_epochs", max_epochs)):
+        check_int(value, name, minimum=1)
     X = data.training_profiles(train_cell_types).astype(np.float32)
-    config = dict(hidden=hidden, optimizer="adam", lr=lr, batch_size=batch_size,
-                  max_epochs=max_epochs, tol=tol, seed=seed)
+    config = {"hidden": hidden, "optimizer": "adam", "lr": lr,
+              "batch_size": batch_size, "max_epochs": max_epochs, "tol": tol,
+              "seed": seed}
     path = None
     if weights_dir is not None:
         path = Path(weights_dir) / f"leakyrelu-{fingerprint(X, **config)}.safetensors"
-    model, history = train_autoencoder(X, hidden, optimizer="adam", lr=lr, batch_size=batch_size,
-                                       max_epochs=max_epochs, tol=tol, seed=seed,
-                                       weights_path=path, progress=progress,
-                                       desc="Leaky ReLU autoencoder")
+    model, history = train_autoencoder(X, hidden, optimizer="adam", lr=lr,
+                                       batch_size=batch_size, max_epochs=max_epochs,
+                                       tol=tol, seed=seed, weights_path=path,
+                                       progress=progress, desc="Leaky ReLU autoencoder")
+
     def f(x):
         return encode(model, x)
-    return (latent_signatures(data, cell_a, f), latent_signatures(data, cell_b, f)), model, history
+    sigs = (latent_signatures(data, cell_a, f), latent_signatures(data, cell_b, f))
+    return sigs, model, history
 
 
 def sweep_shared_on_top(values, base: SimulationConfig, degrees, cell_a: str = "A549",
                         cell_b: str = "MCF7", seed: int = 0) -> pd.DataFrame:
-    """Rerun the simulation -> .gctx -> signatures -> linear autoencoder pipeline for each
-    ``shared_on_top`` value (only the two compared cell types are simulated) and summarize.
+    """Rerun simulation -> .gctx -> signatures -> linear autoencoders for each
+    ``shared_on_top`` value (only the two compared cell types are simulated).
 
-    Adds to :func:`figure4_summary`'s columns ``shared_on_top``, ``share_negative_latent``
-    (drugs whose latent cosine is < 0) and ``share_negative_original``.
+    An experiment on the pipeline of this module, fed by
+    :func:`aligned_latents.l1000_sim.write_simulated_l1000` and measured by
+    :mod:`aligned_latents.drug_alignment`.
+
+    Parameters
+    ----------
+    values : sequence of float in [0, 1]
+    base : SimulationConfig
+        Every other parameter of the simulation.
+    degrees : sequence of int >= 0
+    cell_a, cell_b : str
+    seed : int
+        Seed of k-means and of the mismatched pairs.
+
+    Returns
+    -------
+    DataFrame
+        One row per value and linear model: ``shared_on_top``, ``model``, ``n_drugs``,
+        ``share_increased``, ``median_increase``, the median cosines, the mismatched
+        pairs' median absolute cosines, ``share_negative_latent`` (drugs whose latent
+        cosine is < 0) and ``share_negative_original``.
     """
     import dataclasses
     import tempfile
@@ -607,18 +783,15 @@ def sweep_shared_on_top(values, base: SimulationConfig, degrees, cell_a: str = "
     out = []
     with tempfile.TemporaryDirectory(prefix="cmap-sweep-") as tmp:
         for f in values:
-            cfg = dataclasses.replace(base, shared_on_top=float(f), cell_types=(cell_a, cell_b))
+            cfg = dataclasses.replace(base, shared_on_top=float(f),
+                                      cell_types=(cell_a, cell_b))
             paths = write_simulated_l1000(Path(tmp) / f"f{f}", cfg, compression=None)
             data = load_cmap(paths["gctx"], paths["inst_info"], paths["pert_info"],
-                             paths["cell_info"], cell_types=(cell_a, cell_b), seed=seed)
+                             paths["cell_info"], cell_types=(cell_a, cell_b), seed=seed,
+                             verbose=False)
             latents, _ = linear_ae_latents(data, degrees, cell_a, cell_b)
             table, mism = alignment_tables(data, latents, cell_a, cell_b, seed)
-            summ = figure4_summary(table, mism)
-            neg = table.groupby("model", sort=False).apply(
-                lambda g: pd.Series({"share_negative_latent": float((g["cos_latent"] < 0).mean()),
-                                     "share_negative_original": float((g["cos_original"] < 0).mean())}),
-                include_groups=False).reset_index()
-            summ = summ.merge(neg, on="model")
+            summ = figure4_summary(table, mism)[SWEEP_COLUMNS]
             summ.insert(0, "shared_on_top", float(f))
             out.append(summ)
     return pd.concat(out, ignore_index=True)

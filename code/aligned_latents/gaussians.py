@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_finite_array, check_degree
+from .validation import as_finite_array, check_degree, check_int
 
 # -- mixtures --------------------------------------------------------------------------------
 
@@ -23,13 +23,10 @@ class Mixture(NamedTuple):
     Ds: np.ndarray
 
 
-
 def _check_n(n) -> int:
     """A number of samples per component: an integer >= 1."""
-    n = check_degree(n, "n")
-    if n < 1:
-        raise ValueError("n must be >= 1")
-    return n
+    return check_int(n, "n", minimum=1)
+
 
 def cor1_mixture(c) -> Mixture:
     """Corollary 1's setting: ``μ_1 = e_1``, ``μ_2 = e_2``, ``Σ_j = D_j + J`` with
@@ -187,10 +184,13 @@ def loglog_slope(ns, errors):
 # -- power method ----------------------------------------------------------------------------
 
 
-def power_iterates(X, M, steps):
+def power_iterates(X, M, steps, dtype=np.float64):
     """``M^t X`` for each ``t`` in ``steps`` (sorted, >= 0), each rescaled by ``‖M‖_2^{-t}``.
 
-    The rescaling changes no cosine and keeps large ``t`` finite. Returns a list of d x N arrays.
+    The rescaling changes no cosine and keeps large ``t`` finite. ``dtype`` is the working
+    precision of the iteration (``numpy.float32`` or ``numpy.float64``: footnote 2 of the
+    paper, "the number of iterations needed to produce perfect alignment depends on the
+    numerical precision"). Returns a list of d x N arrays of that dtype.
     """
     X = as_finite_array(X, "X", ndim=2)
     d = X.shape[0]
@@ -198,7 +198,9 @@ def power_iterates(X, M, steps):
     steps = [check_degree(t, "steps") for t in steps]
     if steps != sorted(steps):
         raise ValueError("steps must be sorted increasingly")
-    Mn = M / np.linalg.norm(M, 2)
+    dtype = _float_dtype(dtype)
+    Mn = (M / np.linalg.norm(M, 2)).astype(dtype)
+    X = X.astype(dtype)
     out, Y, t_now = [], X.copy(), 0
     for t in steps:
         for _ in range(t - t_now):
@@ -215,9 +217,18 @@ def difference_cosines(Y, n_pairs: int, rng):
     return pair_cosines(Y, random_quadruples(Y.shape[1], n_pairs, rng))
 
 
+def _float_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def pair_cosines(Y, idx):
-    """Cosines between ``Y[:, a] - Y[:, b]`` and ``Y[:, c] - Y[:, e]`` for rows (a, b, c, e)."""
-    Y = as_finite_array(Y, "Y", ndim=2)
+    """Cosines between ``Y[:, a] - Y[:, b]`` and ``Y[:, c] - Y[:, e]`` for rows (a, b, c, e),
+    computed in ``Y``'s precision (float32 stays float32)."""
+    dtype = Y.dtype if getattr(Y, "dtype", None) == np.float32 else np.float64
+    Y = as_finite_array(Y, "Y", ndim=2, dtype=dtype)
     idx = np.asarray(idx)
     if idx.ndim != 2 or idx.shape[1] != 4 or idx.size == 0:
         raise ValueError(f"idx must be (n_pairs, 4) column indices, got shape {idx.shape}")
@@ -234,6 +245,115 @@ def random_quadruples(N: int, n_pairs: int, rng) -> np.ndarray:
         raise ValueError(f"need at least 4 points and 1 pair, got N={N}, n_pairs={n_pairs}")
     rng = np.random.default_rng(rng)
     return np.stack([rng.choice(N, 4, replace=False) for _ in range(n_pairs)])
+
+
+def steps_to_alignment(X, M, idx, dtype=np.float64, share: float = 0.99,
+                       ulps: int = 4, max_steps: int = 1000):
+    """The number of multiplications by ``M`` after which at least ``share`` of the pairs
+    of differences ``idx`` (see :func:`pair_cosines`) have ``|cos| = 1`` to the working
+    precision (``1 - |cos| <= ulps · eps(dtype)``): the power method's "perfect alignment"
+    (Section 4 and its footnote 2). ``None`` if ``max_steps`` do not suffice.
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    dtype = _float_dtype(dtype)
+    tol = ulps * np.finfo(dtype).eps
+    check_int(max_steps, "max_steps", minimum=0)
+    Y = power_iterates(X, M, [0], dtype)[0]
+    Mn = (M / np.linalg.norm(M, 2)).astype(dtype)
+    for t in range(max_steps + 1):
+        cos = pair_cosines(Y, idx)
+        if np.mean(1 - np.abs(cos) <= tol) >= share:
+            return t
+        Y = Mn @ Y
+    return None
+
+
+def predicted_steps_to_alignment(X, M, idx, eps: float, share: float = 0.99,
+                                 ulps: int = 4) -> int:
+    """First-order prediction of :func:`steps_to_alignment` for precision ``eps``.
+
+    Write each difference in the eigenbasis of ``M``, ``u = a v_1 + b v_2 + ...``, with
+    ``r = b/a`` (only the two top eigenvectors are kept: the others shrink faster). After
+    ``t`` multiplications ``1 - |cos(u, w)| ≈ ½ ρ^{2t} (r_u - r_w)²`` with
+    ``ρ = λ_2/λ_1``, so a pair reaches ``ulps · eps`` after
+    ``t = log(2 ulps eps / (r_u - r_w)²) / (2 log ρ)`` steps; the prediction is the
+    ``share`` quantile of these, rounded up. Fewer steps are needed when ``eps`` is
+    larger (float32) than smaller (float64): footnote 2 of the paper.
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    d = X.shape[0]
+    M = as_finite_array(M, "M", shape=(d, d))
+    if d < 2:
+        raise ValueError("need at least two dimensions")
+    w, V = np.linalg.eigh((M + M.T) / 2)
+    rho = abs(w[-2]) / abs(w[-1])
+    if not 0 < rho < 1:
+        raise ValueError(f"the top eigenvalue must dominate: |λ2/λ1| = {rho:.3g}")
+    idx = np.asarray(idx)
+    Z = V[:, -2:].T @ X                      # rows: v_2, v_1 coordinates
+    u = Z[:, idx[:, 0]] - Z[:, idx[:, 1]]
+    v = Z[:, idx[:, 2]] - Z[:, idx[:, 3]]
+    dr2 = (u[0] / u[1] - v[0] / v[1]) ** 2
+    with np.errstate(divide="ignore"):
+        t = np.log(2 * ulps * eps / dr2) / (2 * np.log(rho))
+    return int(np.ceil(np.quantile(np.maximum(t, 0.0), share)))
+
+
+def sample_major_axes(X, labels) -> np.ndarray:
+    """Top eigenvector of each component's sample covariance (rows; entries summing to a
+    positive number): the major axes of the Gaussians estimated from their points."""
+    from .closed_forms import top_eigenvector
+
+    X = as_finite_array(X, "X", ndim=2)
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[1],):
+        raise ValueError(f"labels must have one entry per column of X, got {labels.shape}")
+    out = []
+    for j in np.unique(labels):
+        pts = X[:, labels == j]
+        if pts.shape[1] < 2:
+            raise ValueError(f"component {j} has fewer than two points")
+        out.append(top_eigenvector(np.cov(pts)))
+    return np.stack(out)
+
+
+def axis_gain(axes, B) -> float:
+    """``cos(B a_1, B a_2) - cos(a_1, a_2)`` for two axes (rows of ``axes``)."""
+    from .closed_forms import cosine, direct_cosine_after
+
+    axes = as_finite_array(axes, "axes", ndim=2)
+    if axes.shape[0] != 2:
+        raise ValueError(f"need two axes, got {axes.shape[0]}")
+    return direct_cosine_after(B, axes[0], axes[1]) - cosine(axes[0], axes[1])
+
+
+def sample_gain_spread(mus, covs, n: int, B, reps: int, rng) -> np.ndarray:
+    """``reps`` independent values of :func:`axis_gain` for major axes estimated from
+    ``n`` points per Gaussian: the Monte Carlo spread of a figure's measured gain."""
+    reps = check_int(reps, "reps", minimum=2)
+    rng = np.random.default_rng(rng)
+    out = []
+    for _ in range(reps):
+        X, labels = sample_mixture(mus, covs, n, rng)
+        out.append(axis_gain(sample_major_axes(X, labels), B))
+    return np.array(out)
+
+
+def axis_angle_after(M, k: int, q1, q2) -> float:
+    """The angle (radians) between ``M^k q1`` and ``M^k q2`` for a symmetric 2 x 2 ``M``,
+    computed in the eigenbasis of ``M`` so that it stays accurate when the cosine rounds
+    to 1 (Figure 5's ``k = 35``: angles of order ``1e-16``); compare with
+    :func:`aligned_latents.closed_forms.cor2_angle`.
+    """
+    M = as_finite_array(M, "M", shape=(2, 2))
+    q1 = as_finite_array(q1, "q1", shape=(2,))
+    q2 = as_finite_array(q2, "q2", shape=(2,))
+    k = check_degree(k)
+    w, V = np.linalg.eigh((M + M.T) / 2)
+    r = (w / w[np.argmax(np.abs(w))]) ** k
+    z1, z2 = r * (V.T @ q1), r * (V.T @ q2)
+    cross = z1[0] * z2[1] - z1[1] * z2[0]
+    return float(np.arctan2(abs(cross), z1 @ z2))
 
 
 def matrix_power_sym(M, k: int, scale: float = 1.0) -> np.ndarray:
@@ -262,19 +382,15 @@ def reconstruction_error(B, X) -> float:
     return float(np.linalg.norm(Xh - X) / np.linalg.norm(X))
 
 
-def cosine_sensitivity(M, k: int, q1, q2, step: float = 1e-6) -> float:
-    """Frobenius norm of the gradient of ``M ↦ cos(M^k q1, M^k q2)`` over symmetric ``M``.
+def symmetric_gradient_norm(f, M, step: float = 1e-6) -> float:
+    """Frobenius norm of the gradient of a function ``f`` of a symmetric matrix ``M``.
 
-    Central finite differences along an orthonormal basis of symmetric matrices. Multiplied
-    by the RMS error of ``M`` (:func:`second_moment_rms_error`) it gives the first-order
-    size of the Monte Carlo error of the cosine in Corollary 2.
+    Central finite differences along an orthonormal basis of symmetric matrices.
+    Multiplied by the RMS error of ``M`` (:func:`second_moment_rms_error`) it gives the
+    first-order size of the Monte Carlo error of ``f((1/n) X Xᵀ)``.
     """
-    from .closed_forms import direct_cosine_after
-
     M = as_finite_array(M, "M", ndim=2)
     d = M.shape[0]
-    k = check_degree(k)
-    f = lambda A: direct_cosine_after(matrix_power_sym(A, k), q1, q2)  # noqa: E731
     h = step * max(1.0, np.abs(M).max())
     grad2 = 0.0
     for i in range(d):
@@ -286,3 +402,23 @@ def cosine_sensitivity(M, k: int, q1, q2, step: float = 1e-6) -> float:
                 E[i, j] = E[j, i] = 1 / np.sqrt(2)
             grad2 += ((f(M + h * E) - f(M - h * E)) / (2 * h)) ** 2
     return float(np.sqrt(grad2))
+
+
+def cosine_sensitivity(M, k: int, q1, q2, step: float = 1e-6) -> float:
+    """Frobenius norm of the gradient of ``M ↦ cos(M^k q1, M^k q2)`` over symmetric ``M``
+    (:func:`symmetric_gradient_norm`): times the RMS error of ``M`` it is the first-order
+    size of the Monte Carlo error of the cosine in Corollary 2.
+    """
+    from .closed_forms import direct_cosine_after
+
+    k = check_degree(k)
+    return symmetric_gradient_norm(
+        lambda A: direct_cosine_after(matrix_power_sym(A, k), q1, q2), M, step)
+
+
+def log_angle_sensitivity(M, k: int, q1, q2, step: float = 1e-6) -> float:
+    """As :func:`cosine_sensitivity`, for ``log`` of :func:`axis_angle_after` (the
+    relative Monte Carlo error of the angle)."""
+    k = check_degree(k)
+    return symmetric_gradient_norm(
+        lambda A: np.log(axis_angle_after(A, k, q1, q2)), M, step)

@@ -1,275 +1,316 @@
-"""The claims ledger: the book's opening page, its errata page and its rerun summaries.
+"""The ledger: every chapter's checks in one table, beside one verdict per statement.
 
-Every chapter writes ``results/<chapter>/claims.csv`` (see :mod:`aligned_latents.claims`).
-At build time the opening page (``book/intro.md``) calls :func:`build` to read all of them,
-writes ``results/ledger/ledger.csv`` and ``results/ledger/ledger.json`` (with the sha256 of
-every ``claims.csv`` it read) and renders one table with :func:`ledger_markdown`.
-:func:`check` compares a written ledger with the current files (and with the rendered
-``_build/html/intro.html``), so a stale or missing ledger is caught by the tests.
+Every chapter writes ``results/<chapter>/claims.csv`` (see
+:mod:`aligned_latents.claims`). At build time the opening page (``book/intro.md``) calls
+:func:`build` to read all of them and :func:`write` to write ``results/ledger/``:
 
-A chapter without a ``claims.csv`` is not skipped: it appears as one *missing* row, which
-counts as a check that does not hold.
+* ``ledger.csv``: every check of every chapter (:data:`LEDGER_COLUMNS`), with the
+  location in the paper of the statement it checks;
+* ``verdicts.csv``: one verdict per statement of ``paper_statements.csv``
+  (:mod:`aligned_latents.verdicts`);
+* ``ledger.json``: the sha256 of every ``claims.csv`` read, of the statements table and
+  of the two CSV files, and the verdict counts.
+
+Nothing is taken on trust: each row's ``holds`` is recomputed from its ``expected``,
+``measured`` and ``tolerance`` (:func:`aligned_latents.verdicts.read_claims_file`), and
+a row whose stored ``holds`` disagrees, or whose numbers cannot be read, is a
+``ValueError`` naming the file and the row. :func:`check` compares a written ledger with
+the current files (and with the rendered ``_build/html/intro.html``), so a stale,
+missing or tampered ledger is caught by the tests and by ``aligned-latents ledger
+--check``.
+
+A chapter without a ``claims.csv`` is not skipped: it appears as one ``missing`` row,
+and the statements it checks get the gap verdict ``missing``.
+
+The opening page's rendering is in :mod:`aligned_latents.frontpage`; the helpers shared
+by the pages (:func:`md_escape`, :func:`chapter_ref`, :func:`parameters_markdown`) stay
+here.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import verdicts as V
 from .chapters import CHAPTERS
-from .claims import CLAIM_COLUMNS, ERRATA_COLUMNS
+from .claims import ERRATA_COLUMNS, ERRATUM_KINDS
 from .paths import results_root
 
-#: Where each named statement, figure or table of the paper is (section, appendix).
-PAPER_LOCATIONS: dict[str, str] = {
-    "Lemma 1": "Section 3, Appendix A",
-    "Lemma 2": "Section 4.1, Appendix B",
-    "Corollary 1": "Section 4.2, Appendix C",
-    "Corollary 2": "Section 4.2, Appendix D",
-    "Definition 1": "Section 5.1",
-    "Definition 2": "Section 5.1",
-    "Theorem 1": "Section 5.2, Appendix E",
-    "Corollary 3": "Section 5.2",
-    "Corollary 4": "Section 5.3, Appendix F",
-    "Theorem 2": "Section 5.4, Appendix G",
-    "Lemma 3": "Appendix G",
-    "Lemma 4": "Appendix G",
-    "Figure 1": "Section 1",
-    "Figure 2": "Section 3",
-    "Figure 3": "Section 6.1.1",
-    "Table 1": "Sections 6.1.2-6.2",
-    "Figure 4": "Section 6.3",
-    "Figure 5": "Appendix D",
-    "Figure 6": "Appendix I.1",
-    "Figure 7": "Appendix I.2",
-    "Figure 8": "Appendix I.3",
-    "Figure 9": "Appendix I.3",
-    "Figure 10": "Appendix I.4",
-    "Table 2": "Appendix I.4",
-}
-
-_NAMED = re.compile(r"\b(Lemma|Theorem|Corollary|Definition|Figure|Table)\s+(\d+)", re.I)
-_SECTION = re.compile(r"\b(Section|Appendix|Eq\.?|Equation)\s*\(?([A-Z]?\d+(?:\.\d+)*|[A-I](?:\.\d+)?)\)?")
-
 #: Label of each chapter's page (``(ch-<name>)=`` at its top) and of the errata page.
-CHAPTER_LABELS = {name: f"ch-{name}" for name in CHAPTERS}
+CHAPTER_LABELS = {**{name: f"ch-{name}" for name in CHAPTERS}, "intro": "intro"}
 ERRATA_LABEL = "errata"
 
-LEDGER_COLUMNS = ["chapter", "claim", "where", "quantity", "expected", "measured",
-                  "tolerance", "holds", "status"]
+#: The columns of ``results/ledger/ledger.csv``.
+LEDGER_COLUMNS = ["chapter", "statement", "location", "claim", "quantity", "expected",
+                  "measured", "tolerance", "holds", "evidence", "check", "detail",
+                  "status"]
+
+#: What the rendered opening page shows so that :func:`check` can tell it is current.
+DIGEST_PREFIX = "ledger digest "
 
 
 @dataclass(frozen=True)
 class Headline:
-    """A chapter's headline numbers: a CSV in its results folder and the columns to report."""
+    """A chapter's headline numbers: a CSV in its results folder and the columns to
+    report."""
 
     csv: str
     columns: tuple[str, ...]
-    label: str | None = None  # the column naming the rows (None: first non-headline column)
+    label: str | None = None  # the column naming the rows (None: first other column)
 
 
-#: Headline numbers of a rerun, per chapter; other chapters report the count of claims that hold.
+#: Headline numbers of a rerun, per chapter; other chapters report the count of checks
+#: that hold.
 HEADLINES: dict[str, Headline] = {
-    "glove": Headline("table1.csv", ("analogy", "wsim_mturk771", "wsim_men", "analogy_accuracy")),
+    "glove": Headline("table1.csv", ("analogy", "wsim_mturk771", "wsim_men",
+                                     "analogy_accuracy")),
 }
 
 
-def _cmap_data_label(figure4_path) -> str:
-    """', SIMULATED data' unless the CMap chapter says it ran on real data (data_source.json)."""
-    import json
-
-    src = figure4_path.parent / "data_source.json"
-    try:
-        simulated = json.loads(src.read_text())["simulated"]
-    except (OSError, ValueError, KeyError):
-        simulated = True  # unknown: say so rather than pass it off as real data
-    return ",\nSIMULATED data" if simulated else ",\nreal L1000 data"
-
-
-def paper_location(claim: str, chapter: str | None = None, errata: pd.DataFrame | None = None) -> str:
-    """Where in the paper a claim is, from its name ("Theorem 1" -> "Section 5.2, Appendix E").
-
-    An ``Erratum: NAME`` claim takes the ``location`` of that erratum in ``errata`` when given.
-    A name naming no statement falls back to an explicit "Section ..."/"Appendix ..." in it,
-    then to the chapter's part of the paper.
-    """
-    claim = str(claim)
-    if claim.startswith("Erratum: ") and errata is not None and len(errata):
-        hit = errata.loc[errata["erratum"].astype(str) == claim[len("Erratum: "):], "location"]
-        if len(hit):
-            return str(hit.iloc[0])
-    places = []
-    for kind, num in _NAMED.findall(claim):
-        key = f"{kind.capitalize()} {num}"
-        if key in PAPER_LOCATIONS and PAPER_LOCATIONS[key] not in places:
-            places.append(PAPER_LOCATIONS[key])
-    if places:
-        return "; ".join(places)
-    explicit = [f"{k.capitalize()} {n}" for k, n in _SECTION.findall(claim)]
-    if explicit:
-        return ", ".join(explicit)
-    if chapter in CHAPTERS:
-        return CHAPTERS[chapter].paper
-    return "?"
-
-
 def sha256(path: Path) -> str:
+    """sha256 of a file's bytes (hex)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _holds(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return bool(value)
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def statements_digest(statements: pd.DataFrame) -> str:
+    """sha256 of a statements table's CSV text (so a changed statements file shows)."""
+    text = statements.to_csv(index=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
 class Ledger:
-    """Every chapter's claims in one frame, with the files it was built from."""
+    """Every chapter's checks in one frame, the verdicts, and the files read.
+
+    ``table`` has :data:`LEDGER_COLUMNS`; ``verdicts`` has
+    :data:`aligned_latents.verdicts.VERDICT_COLUMNS`; ``errata`` has the columns of
+    :data:`aligned_latents.claims.ERRATA_COLUMNS` plus ``chapter`` and
+    ``source_sha256``.
+    """
 
     table: pd.DataFrame
     errata: pd.DataFrame
-    sources: dict = field(default_factory=dict)  # chapter -> {"path", "sha256"} or None
+    verdicts: pd.DataFrame
+    sources: dict = field(default_factory=dict)  # chapter -> {path, sha256, rows}/None
+    statements_sha256: str = ""
     root: Path | None = None
 
     @property
+    def checks(self) -> pd.DataFrame:
+        """The recorded checks (the ledger without its ``missing`` placeholder rows)."""
+        return self.table[self.table["status"].isin(["holds", "fails"])]
+
+    @property
     def n_checks(self) -> int:
-        return len(self.table)
+        """Number of checks recorded by the chapters."""
+        return len(self.checks)
 
     @property
     def n_hold(self) -> int:
-        return int(self.table["holds"].sum())
+        """Number of recorded checks that hold."""
+        return int(self.checks["holds"].sum())
 
     @property
     def missing(self) -> list[str]:
+        """Chapters whose ``claims.csv`` is missing."""
         return [c for c, s in self.sources.items() if s is None]
 
     @property
+    def gaps(self) -> pd.DataFrame:
+        """Statements with a gap verdict (``missing`` or ``not checked``)."""
+        return self.verdicts[self.verdicts["verdict"].isin(V.GAPS)]
+
+    @property
+    def complete(self) -> bool:
+        """Every chapter wrote its checks and every statement has a verdict (no gap)."""
+        return not self.missing and self.gaps.empty
+
+    @property
     def digest(self) -> str:
-        """One hash of all sources (what the rendered page shows, to detect a stale page)."""
-        text = json.dumps({c: (s or {}).get("sha256") for c, s in sorted(self.sources.items())})
+        """One hash of all sources and the statements (shown on the rendered page, to
+        detect a stale page)."""
+        text = json.dumps({"sources": {c: (s or {}).get("sha256")
+                                       for c, s in sorted(self.sources.items())},
+                           "statements": self.statements_sha256})
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def counts(self) -> dict[str, int]:
+        """Statements per verdict (:func:`aligned_latents.verdicts.verdict_counts`)."""
+        return V.verdict_counts(self.verdicts)
+
     def summary(self) -> str:
-        s = f"{self.n_hold} of {self.n_checks} checks hold"
+        """One line: checks that hold, statements per verdict, missing results."""
+        n_st = len(self.verdicts)
+        parts = [f"{self.n_hold} of {self.n_checks} checks hold",
+                 f"{n_st} statements: " + ", ".join(
+                     f"{n} {v}" for v, n in self.counts().items() if n)]
         if self.missing:
-            s += f"; results missing for {len(self.missing)} chapter(s): {', '.join(self.missing)}"
-        return s
+            parts.append(f"results missing for {len(self.missing)} chapter(s): "
+                         + ", ".join(self.missing))
+        return "; ".join(parts)
 
     def per_chapter(self) -> pd.DataFrame:
-        g = self.table.groupby("chapter", sort=False)["holds"]
-        return pd.DataFrame({"checks": g.size(), "hold": g.sum().astype(int)}).reset_index()
+        """Checks and checks that hold, per chapter (reading order)."""
+        g = self.checks.groupby("chapter", sort=False)["holds"]
+        return pd.DataFrame({"checks": g.size(), "hold": g.sum().astype(int)}
+                            ).reset_index()
 
 
-def build(root: Path | None = None, chapters=None) -> Ledger:
-    """Read every ``<root>/<chapter>/claims.csv`` (and ``errata.csv``) into a :class:`Ledger`.
+def _read_errata(path: Path, chapter: str) -> pd.DataFrame:
+    err = pd.read_csv(path, dtype=str, keep_default_na=False)
+    lacking = [c for c in ERRATA_COLUMNS if c not in err.columns]
+    if lacking:
+        raise ValueError(f"{path} lacks columns {lacking} (it must have "
+                         f"{ERRATA_COLUMNS}; written by an older version of the book: "
+                         "rebuild it)")
+    for i, r in enumerate(err.to_dict("records")):
+        if r["kind"] not in ERRATUM_KINDS:
+            raise ValueError(f"{path}, row {i + 1} (erratum {r['erratum']!r}): kind "
+                             f"must be one of {ERRATUM_KINDS}, got {r['kind']!r}")
+    return err.assign(chapter=chapter, source_sha256=sha256(path))
 
-    ``root`` defaults to :func:`aligned_latents.paths.results_root`; ``chapters`` to every
-    chapter of the book, in reading order. A missing or unreadable file gives a failing
-    ``missing`` row for that chapter.
+
+def _check_errata(err: pd.DataFrame, claims: pd.DataFrame, path: Path) -> None:
+    """Each erratum's ``supports`` must agree with its re-checked claims.csv row."""
+    for i, r in enumerate(err.to_dict("records")):
+        name = f"Erratum ({r['kind']}): {r['erratum']}"
+        hit = claims[(claims["claim"] == name) & (claims["quantity"] == r["quantity"])]
+        if hit.empty:
+            raise ValueError(f"{path}, row {i + 1} (erratum {r['erratum']!r}, quantity "
+                             f"{r['quantity']!r}) has no row in claims.csv")
+        if _truthy(r["supports"]) not in set(hit["holds"]):
+            raise ValueError(f"{path}, row {i + 1} (erratum {r['erratum']!r}): "
+                             f"supports says {r['supports']}, its check in claims.csv "
+                             f"gives {bool(hit['holds'].iloc[0])}")
+
+
+def build(root: Path | None = None, chapters=None,
+          statements: pd.DataFrame | None = None) -> Ledger:
+    """Read every ``<root>/<chapter>/claims.csv`` (and ``errata.csv``) into a
+    :class:`Ledger`, with the verdict of every statement.
+
+    ``root`` defaults to :func:`aligned_latents.paths.results_root`; ``chapters`` to
+    every chapter of the book, in reading order, then the opening page
+    (:data:`aligned_latents.verdicts.RESULT_CHAPTERS`); ``statements`` to
+    ``paper_statements.csv``. A missing file gives a ``missing`` row for that chapter. A
+    file with missing columns, unreadable numbers or a ``holds`` its numbers do not give
+    is a ``ValueError`` naming the file and the row.
     """
     root = Path(root) if root is not None else results_root()
-    chapters = list(chapters) if chapters is not None else list(CHAPTERS)
+    everything = list(V.RESULT_CHAPTERS)
+    chapters = list(chapters) if chapters is not None else everything
+    statements = V._statements(statements)
+    where = dict(zip(statements["statement"], statements["location"]))
+    claims = V.read_claims(root, chapters)
     rows, errata, sources = [], [], {}
     for ch in chapters:
         path = root / ch / "claims.csv"
-        err_path = root / ch / "errata.csv"
-        err = pd.DataFrame(columns=ERRATA_COLUMNS)
-        if err_path.is_file():
-            err = pd.read_csv(err_path, dtype=str, keep_default_na=False)
-            missing_cols = set(ERRATA_COLUMNS) - set(err.columns)
-            if missing_cols:
-                raise ValueError(f"{err_path} lacks columns {sorted(missing_cols)}")
-            errata.append(err.assign(chapter=ch, source_sha256=sha256(err_path)))
-        if not path.is_file():
+        if ch not in claims:
             sources[ch] = None
-            rows.append(dict(chapter=ch, claim="(no results)", where=CHAPTERS[ch].paper
-                             if ch in CHAPTERS else "?", quantity=f"{path} is missing",
-                             expected="", measured="", tolerance="", holds=False,
-                             status="missing"))
+            rows.append({"chapter": ch, "statement": "",
+                         "location": CHAPTERS[ch].paper if ch in CHAPTERS else "",
+                         "claim": "(no results)",
+                         "quantity": f"results/{ch}/claims.csv is missing",
+                         "holds": False, "status": "missing"})
             continue
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        lacking = set(CLAIM_COLUMNS) - set(df.columns)
-        if lacking:
-            raise ValueError(f"{path} lacks columns {sorted(lacking)}; expected {CLAIM_COLUMNS}")
-        sources[ch] = {"path": f"{ch}/claims.csv", "sha256": sha256(path), "rows": len(df)}
-        if df.empty:
-            rows.append(dict(chapter=ch, claim="(no checks)", where=CHAPTERS[ch].paper
-                             if ch in CHAPTERS else "?", quantity=f"{path} has no rows",
-                             expected="", measured="", tolerance="", holds=False, status="empty"))
+        df = claims[ch]
+        sources[ch] = {"path": f"{ch}/claims.csv", "sha256": sha256(path),
+                       "rows": len(df)}
+        err_path = root / ch / "errata.csv"
+        if err_path.is_file():
+            err = _read_errata(err_path, ch)
+            _check_errata(err, df, err_path)
+            errata.append(err)
         for r in df.to_dict("records"):
-            h = _holds(r["holds"])
-            rows.append(dict(chapter=ch, claim=r["claim"],
-                             where=paper_location(r["claim"], ch, err),
-                             quantity=r["quantity"], expected=r["expected"],
-                             measured=r["measured"], tolerance=r["tolerance"], holds=h,
-                             status="holds" if h else "fails"))
-    table = pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+            rows.append(dict(r, chapter=ch, location=where.get(r["statement"], ""),
+                             status="holds" if r["holds"] else "fails"))
+    table = pd.DataFrame(rows, columns=LEDGER_COLUMNS).astype(object)
+    table = table.where(table.notna(), "")
     table["holds"] = table["holds"].astype(bool)
-    errata_df = (pd.concat(errata, ignore_index=True) if errata
-                 else pd.DataFrame(columns=ERRATA_COLUMNS + ["chapter", "source_sha256"]))
-    return Ledger(table, errata_df, sources, root)
+    errata_df = (pd.concat(errata, ignore_index=True) if errata else
+                 pd.DataFrame(columns=ERRATA_COLUMNS + ["chapter", "source_sha256"]))
+    verdicts = V.verdict_table(root, chapters if chapters != everything else None,
+                               statements=statements)
+    return Ledger(table, errata_df, verdicts, sources, statements_digest(statements),
+                  root)
 
 
 def write(ledger: Ledger, out_dir: Path | None = None) -> Path:
-    """Write ``ledger.csv`` and ``ledger.json`` (default ``<results root>/ledger/``)."""
-    out = Path(out_dir) if out_dir is not None else (ledger.root or results_root()) / "ledger"
+    """Write ``ledger.csv``, ``verdicts.csv`` and ``ledger.json`` (default
+    ``<results root>/ledger/``); returns the path of ``ledger.json``."""
+    out = (Path(out_dir) if out_dir is not None
+           else (ledger.root or results_root()) / "ledger")
     out.mkdir(parents=True, exist_ok=True)
     ledger.table.to_csv(out / "ledger.csv", index=False)
+    vpath = V.write_verdicts(ledger.verdicts, out_dir=out)
     meta = {"checks": ledger.n_checks, "hold": ledger.n_hold, "missing": ledger.missing,
-            "digest": ledger.digest, "sources": ledger.sources,
-            "ledger_csv_sha256": sha256(out / "ledger.csv")}
-    (out / "ledger.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            "verdicts": ledger.counts(), "digest": ledger.digest,
+            "sources": ledger.sources, "statements_sha256": ledger.statements_sha256,
+            "ledger_csv_sha256": sha256(out / "ledger.csv"),
+            "verdicts_csv_sha256": sha256(vpath)}
+    (out / "ledger.json").write_text(json.dumps(meta, indent=2) + "\n",
+                                     encoding="utf-8")
     return out / "ledger.json"
 
 
-DIGEST_PREFIX = "ledger digest "
-
-
-def check(root: Path | None = None, html: Path | None = None) -> list[str]:
-    """Problems with the written ledger: missing, stale against the claims files, or against
-    the rendered page ``html`` (when that file exists). An empty list means up to date."""
+def check(root: Path | None = None, html: Path | None = None,
+          statements: pd.DataFrame | None = None) -> list[str]:
+    """Problems with the written ledger: missing; stale against the claims files or the
+    statements; a claims file that no longer passes its own checks (tampered); or stale
+    against the rendered page ``html`` (when that file exists). An empty list means up
+    to date."""
     root = Path(root) if root is not None else results_root()
     meta_path = root / "ledger" / "ledger.json"
     if not meta_path.is_file():
         return [f"{meta_path} is missing: build the book (make book)"]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     problems = []
-    current = build(root, chapters=list(meta["sources"]) or None)
+    try:
+        current = build(root, chapters=list(meta["sources"]) or None,
+                        statements=statements)
+    except ValueError as exc:
+        return [f"the claims files do not pass their own checks: {exc}"]
     for ch, src in current.sources.items():
         old = meta["sources"].get(ch)
         if (old or {}).get("sha256") != (src or {}).get("sha256"):
-            what = "appeared" if old is None else "disappeared" if src is None else "changed"
-            problems.append(f"results/{ch}/claims.csv {what} since the ledger was built")
-    for ch in set(CHAPTERS) - set(meta["sources"]):
+            what = ("appeared" if old is None else "disappeared" if src is None
+                    else "changed")
+            problems.append(f"results/{ch}/claims.csv {what} since the ledger was "
+                            "built")
+    for ch in [c for c in V.RESULT_CHAPTERS if c not in meta["sources"]]:
         problems.append(f"chapter {ch} is not in the ledger")
-    csv = root / "ledger" / "ledger.csv"
-    if not csv.is_file() or sha256(csv) != meta.get("ledger_csv_sha256"):
-        problems.append(f"{csv} is missing or does not match ledger.json")
+    if meta.get("statements_sha256") != current.statements_sha256:
+        problems.append("the statements file changed since the ledger was built")
+    for name, key in (("ledger.csv", "ledger_csv_sha256"),
+                      ("verdicts.csv", "verdicts_csv_sha256")):
+        csv = root / "ledger" / name
+        if not csv.is_file() or sha256(csv) != meta.get(key):
+            problems.append(f"{csv} is missing or does not match ledger.json")
     if html is not None and Path(html).is_file():
         text = Path(html).read_text(encoding="utf-8")
         m = re.search(DIGEST_PREFIX + r"([0-9a-f]{16})", text)
         if not m:
-            problems.append(f"{html} shows no ledger digest (not built from the ledger?)")
+            problems.append(f"{html} shows no ledger digest (not built from the "
+                            "ledger?)")
         elif m.group(1) != meta["digest"]:
-            problems.append(f"{html} shows ledger {m.group(1)}, the results give {meta['digest']}: "
-                            "the rendered page is stale")
+            problems.append(f"{html} shows ledger {m.group(1)}, the results give "
+                            f"{meta['digest']}: the rendered page is stale")
     return problems
 
 
-# -- rendering (MyST markdown, parsed by myst-nb with render_markdown_format: myst) ----------
-_FAIL = "color:#b02a37;font-weight:bold"
-
-
+# -- MyST helpers shared by the pages (myst-nb, render_markdown_format: myst) ---------
 def md_escape(text) -> str:
-    """Escape text for a MyST table cell (every ASCII punctuation mark that means something)."""
+    """Escape text for a MyST table cell (every ASCII punctuation mark that means
+    something)."""
     text = "" if text is None else str(text)
     text = re.sub(r"([\\`*_{}\[\]<>()#+!|$~^&])", r"\\\1", text)
     return text.replace("\n", " ")
@@ -279,91 +320,21 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def short_numbers(text) -> str:
-    """Long numbers in a ledger cell to 6 significant digits (the CSV keeps them in full)."""
+    """Long numbers in a ledger cell to 6 significant digits (the CSV keeps them in
+    full)."""
     def fmt(m):
         s = m.group(0)
-        if not any(c in s for c in ".eE") or len(s) <= 8:
+        if not any(c in s for c in ".eE"):
             return s
         return f"{float(s):.6g}"
 
     return _NUMBER.sub(fmt, "" if text is None else str(text))
 
 
-def _red(text: str) -> str:
-    return f'<span class="ledger-fail" style="{_FAIL}">{text}</span>' if text else text
-
-
 def chapter_ref(chapter: str) -> str:
+    """A ``{ref}`` role to a chapter's page (its short name as text)."""
     label = CHAPTER_LABELS.get(chapter)
     return f"{{ref}}`{chapter} <{label}>`" if label else md_escape(chapter)
-
-
-def ledger_markdown(ledger: Ledger) -> str:
-    """The ledger as MyST tables, one per chapter (linked), the verdict first; failing and
-    missing rows in red."""
-    blocks = []
-    for ch, sub in ledger.table.groupby("chapter", sort=False):
-        n, ok = len(sub), int(sub["holds"].sum())
-        title = md_escape(CHAPTERS[ch].title) if ch in CHAPTERS else ""
-        count = f"{ok} of {n} hold" if ch not in ledger.missing else "results missing"
-        head = f"**{chapter_ref(ch)}** ({title}): " + (count if ok == n else _red(count))
-        lines = ["| holds | claim | where in the paper | quantity | expected | measured |",
-                 "|---|---|---|---|---|---|"]
-        for r in sub.to_dict("records"):
-            cells = [md_escape(r[c]) for c in ("claim", "where", "quantity")]
-            cells += [md_escape(short_numbers(r[c])) for c in ("expected", "measured")]
-            verdict = "yes" if r["holds"] else ("MISSING" if r["status"] == "missing" else
-                                                "EMPTY" if r["status"] == "empty" else "NO")
-            if not r["holds"]:
-                cells = [_red(c) for c in cells]
-                verdict = _red(verdict)
-            lines.append("| " + " | ".join([verdict, *cells]) + " |")
-        blocks.append(head + "\n\n" + "\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-def summary_markdown(ledger: Ledger) -> str:
-    """Count of checks that hold, per chapter, with links (and the digest the tests read)."""
-    pc = ledger.per_chapter()
-    n_fail = ledger.n_checks - ledger.n_hold
-    head = f"**{ledger.n_hold} of {ledger.n_checks} checks hold**"
-    if n_fail:
-        head += f"; {_red(f'{n_fail} do not')}"
-    head += (f" (errata: {len(ledger.errata)} recorded, see {{ref}}`the errata page <{ERRATA_LABEL}>`).")
-    items = []
-    for r in pc.to_dict("records"):
-        ch = r["chapter"]
-        if ch in ledger.missing:
-            text = _red(f"results missing ({md_escape(ch + '/claims.csv')} not found)")
-        else:
-            text = f"{r['hold']} of {r['checks']} hold"
-            if r["hold"] < r["checks"]:
-                text = _red(text)
-        title = md_escape(CHAPTERS[ch].title) if ch in CHAPTERS else ""
-        items.append(f"- {chapter_ref(ch)} ({title}): {text}")
-    foot = (f"\n\n<small>{DIGEST_PREFIX}{ledger.digest}; written to "
-            f"{md_escape('results/ledger/ledger.csv')} and {md_escape('ledger.json')}.</small>")
-    return head + "\n\n" + "\n".join(items) + foot
-
-
-def errata_markdown(ledger: Ledger) -> str:
-    """Every chapter's errata, one entry each (a correction the numbers stop supporting is red)."""
-    if ledger.errata.empty:
-        return "No chapter has recorded an erratum in this build."
-    blocks = []
-    for i, r in enumerate(ledger.errata.to_dict("records"), 1):
-        ok = _holds(r["supports"])
-        verdict = "supported by the computation" if ok else _red("NOT supported by the computation")
-        nums = (f"paper value {md_escape(short_numbers(r['paper_value']))}, corrected value "
-                f"{md_escape(short_numbers(r['corrected_value']))}, measured "
-                f"{md_escape(short_numbers(r['measured']))}")
-        blocks.append(
-            f"**{i}. {md_escape(r['erratum'])}** ({chapter_ref(r['chapter'])}; "
-            f"{md_escape(r['location'])}): {verdict}\n\n"
-            f"- the paper says: {md_escape(r['paper_says'])}\n"
-            f"- the computation says: {md_escape(r['computation_says'])}\n"
-            f"- checked on {md_escape(r['quantity'])}: " + (nums if ok else _red(nums)))
-    return "\n\n".join(blocks)
 
 
 def parameters_markdown(chapter: str) -> str:
@@ -376,75 +347,9 @@ def parameters_markdown(chapter: str) -> str:
     return "\n".join(lines)
 
 
-# -- Figure 1 of the paper, from this book's results -----------------------------------------
-FIGURE1_SOURCES = {"a": ("glove", "figure3.csv"), "b": ("cmap", "figure4.csv")}
-
-
-def figure1(root: Path | None = None):
-    """The paper's Figure 1 from the book's own results.
-
-    (a) negation pairs (``results/glove/figure3.csv``: MDS coordinates, ``space`` original or
-    ``linear_k2``), an arrow from each word to its negation, original beside aligned;
-    (b) drug signatures (``results/cmap/figure4.csv``): cosine similarity of each drug's
-    signatures in two cell types, original vs latent space, one colour per model.
-    A missing file leaves its panel with a message saying so. Returns (figure, notes) where
-    ``notes`` lists the missing inputs.
-    """
-    import matplotlib.pyplot as plt
-
-    root = Path(root) if root is not None else results_root()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    notes = []
-    path_a = root.joinpath(*FIGURE1_SOURCES["a"])
-    if path_a.is_file():
-        df = pd.read_csv(path_a)
-        for ax, space, title in [(axes[0], "original", "(a) negation pairs, original GloVe"),
-                                 (axes[1], "linear_k2", "(a) after linear autoencoding, k = 2")]:
-            sub = df[df["space"] == space]
-            for r in sub.to_dict("records"):
-                ax.annotate("", xy=(r["xb"], r["yb"]), xytext=(r["xa"], r["ya"]),
-                            arrowprops=dict(arrowstyle="->", color="tab:blue", lw=1.2))
-                ax.plot([r["xa"], r["xb"]], [r["ya"], r["yb"]], "o", ms=3, color="tab:blue")
-                ax.annotate(str(r["word_a"]), (r["xa"], r["ya"]), fontsize=7)
-                ax.annotate(str(r["word_b"]), (r["xb"], r["yb"]), fontsize=7, color="tab:red")
-            ax.set_title(title, fontsize=10)
-            if sub.empty:
-                ax.text(0.5, 0.5, f"no rows with space={space}", ha="center",
-                        transform=ax.transAxes)
-            ax.set_xticks([]), ax.set_yticks([])
-    else:
-        notes.append("/".join(FIGURE1_SOURCES["a"]))
-        for ax in axes[:2]:
-            ax.text(0.5, 0.5, "missing:\nresults/glove/figure3.csv", ha="center", va="center",
-                    color="#b02a37", transform=ax.transAxes)
-            ax.set_xticks([]), ax.set_yticks([])
-        axes[0].set_title("(a) negation pairs (missing)", fontsize=10)
-    ax = axes[2]
-    path_b = root.joinpath(*FIGURE1_SOURCES["b"])
-    if path_b.is_file():
-        df = pd.read_csv(path_b)
-        for model, sub in df.groupby("model", sort=False):
-            ax.scatter(sub["cos_original"], sub["cos_latent"], s=18, label=str(model))
-        lo = float(min(df["cos_original"].min(), df["cos_latent"].min(), 0))
-        ax.plot([lo, 1], [lo, 1], "k--", lw=0.8, label="no change")
-        ax.set_xlabel("cosine, original space")
-        ax.set_ylabel("cosine, latent space")
-        ax.legend(fontsize=7)
-        ax.set_title(f"(b) drug signatures across cell types{_cmap_data_label(path_b)}",
-                     fontsize=10)
-    else:
-        notes.append("/".join(FIGURE1_SOURCES["b"]))
-        ax.text(0.5, 0.5, "missing:\nresults/cmap/figure4.csv", ha="center", va="center",
-                color="#b02a37", transform=ax.transAxes)
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title("(b) drug signatures (missing)", fontsize=10)
-    fig.tight_layout()
-    return fig, notes
-
-
-# -- sweeps (aligned-latents rerun --sweep) -------------------------------------------------
+# -- sweeps (aligned-latents rerun --sweep) -------------------------------------------
 def headline_frame(chapter: str, results: Path) -> pd.DataFrame:
-    """A run's headline numbers: :data:`HEADLINES` rows, or the count of claims that hold.
+    """A run's headline numbers: :data:`HEADLINES` rows, or the checks that hold.
 
     Raises ``ValueError`` when the run's files are missing or lack the headline columns.
     """
@@ -457,7 +362,8 @@ def headline_frame(chapter: str, results: Path) -> pd.DataFrame:
         df = pd.read_csv(path)
         lacking = [c for c in h.columns if c not in df.columns]
         if lacking:
-            raise ValueError(f"{path} lacks headline columns {lacking}; has {list(df.columns)}")
+            raise ValueError(f"{path} lacks headline columns {lacking}; has "
+                             f"{list(df.columns)}")
         label = h.label or next((c for c in df.columns if c not in h.columns), None)
         rows = df[list(h.columns)].copy()
         rows.insert(0, "row", df[label].astype(str) if label else df.index.astype(str))
@@ -465,6 +371,6 @@ def headline_frame(chapter: str, results: Path) -> pd.DataFrame:
     path = results / "claims.csv"
     if not path.is_file():
         raise ValueError(f"{path} is missing: the run wrote no claims")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    hold = sum(_holds(v) for v in df["holds"])
-    return pd.DataFrame({"row": ["claims"], "claims_hold": [hold], "claims_total": [len(df)]})
+    df = V.read_claims_file(path)
+    return pd.DataFrame({"row": ["claims"], "claims_hold": [int(df["holds"].sum())],
+                         "claims_total": [len(df)]})

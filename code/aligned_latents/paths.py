@@ -18,7 +18,8 @@ RESULTS_ENV = "ALIGNED_LATENTS_RESULTS"
 
 
 def results_root() -> Path:
-    """Folder holding ``<chapter>/`` result folders: ``$ALIGNED_LATENTS_RESULTS`` or ``results/``."""
+    """Folder holding ``<chapter>/`` result folders: ``$ALIGNED_LATENTS_RESULTS`` or
+    ``results/``."""
     root = os.environ.get(RESULTS_ENV)
     return Path(root) if root else REPO_ROOT / "results"
 

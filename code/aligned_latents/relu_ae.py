@@ -15,7 +15,13 @@ import time
 
 import numpy as np
 
-from .validation import as_finite_array, check_positive
+from .validation import as_finite_array, check_int, check_positive
+
+#: Dimension of ``x`` in the authors' companion check of Theorem 2
+#: (``verification_of_theory/NonLinearCheck.ipynb`` of uhlerlab/latent_space_alignment:
+#: ``D = 200``, norm 2, both points in every step, ``torch.nn.MSELoss``, SGD lr 0.1,
+#: 10,000 steps). The paper's Appendix G states dimension 1001 instead.
+COMPANION_D = 200
 
 
 def _torch():
@@ -29,8 +35,7 @@ def relu(z):
 
 def random_direction(d: int, norm: float = 2.0, seed: int = 0) -> np.ndarray:
     """A uniformly random direction in ``R^d`` (normalized Gaussian) scaled to ``norm``."""
-    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-        raise ValueError(f"d must be a positive integer, got {d!r}")
+    d = check_int(d, "d", minimum=1)
     norm = check_positive(norm, "norm")
     v = np.random.default_rng(seed).standard_normal(d)
     return norm * v / np.linalg.norm(v)
@@ -64,9 +69,9 @@ def theorem2_closed_form(eta: float) -> dict:
     beta2 = 0.5 * (r + 1.0)
     beta = np.sqrt(beta2)
     ab = 1.0 / eta ** 2
-    return dict(beta2=float(beta2), beta=float(beta), alpha=float(ab / beta),
-                alpha_beta=float(ab), alpha_beta_printed=float(1.0 / eta),
-                Bx_norm2=float(eta ** 3 * (r + 1.0)))
+    return {"beta2": float(beta2), "beta": float(beta), "alpha": float(ab / beta),
+            "alpha_beta": float(ab), "alpha_beta_printed": float(1.0 / eta),
+            "Bx_norm2": float(eta ** 3 * (r + 1.0))}
 
 
 # ---------------------------------------------------------------------------------------
@@ -92,7 +97,8 @@ def autograd_gradients(A, B, x):
     At = torch.tensor(A, requires_grad=True)
     Bt = torch.tensor(B, requires_grad=True)
     xt = torch.tensor(x)
-    loss = ((At @ torch.relu(Bt @ xt) - xt) ** 2).sum() + ((At @ torch.relu(-Bt @ xt) + xt) ** 2).sum()
+    loss = (((At @ torch.relu(Bt @ xt) - xt) ** 2).sum()
+            + ((At @ torch.relu(-Bt @ xt) + xt) ** 2).sum())
     loss.backward()
     return At.grad.numpy(), Bt.grad.numpy()
 
@@ -186,9 +192,8 @@ def train_relu(x, lr: float = 0.1, loss: str = "mse", batch_size: int = 1,
         raise ValueError(f"loss must be 'sum' (Eq. 1) or 'mse', got {loss!r}")
     if batch_size not in (1, 2):
         raise ValueError(f"batch_size must be 1 or 2, got {batch_size!r}")
-    for name, v in (("max_steps", max_steps), ("record_every", record_every)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    max_steps = check_int(max_steps, "max_steps", minimum=1)
+    record_every = check_int(record_every, "record_every", minimum=1)
     tol = check_positive(tol, "tol")
     d = x.size
     eta = float(x @ x)
@@ -197,7 +202,6 @@ def train_relu(x, lr: float = 0.1, loss: str = "mse", batch_size: int = 1,
     B0n2 = float(np.sum(B0 * B0))
     A = torch.tensor(A0)
     B = torch.tensor(B0)
-    B0t = torch.tensor(B0)
     xt = torch.tensor(x)
     scale = 2.0 if loss == "sum" else 2.0 / (batch_size * d)  # d(loss)/d(residual) factor
     rng = np.random.default_rng(seed)
@@ -210,12 +214,15 @@ def train_relu(x, lr: float = 0.1, loss: str = "mse", batch_size: int = 1,
         rA, rB = rank_one_residuals(An, Bn, x)
         da, db = a ** 2 - a0 ** 2, b ** 2 - b0 ** 2
         Bx = Bn @ x
-        row = dict(step=step, loss=relu_loss(An, Bn, x) if np.all(np.isfinite(An)) and np.all(np.isfinite(Bn)) else float("inf"),
-                   alpha=float(np.sum(An * B0.T) / B0n2), beta=float(np.sum(Bn * B0) / B0n2),
-                   Bx_norm2=float(Bx @ Bx), a_phi_b=float(a @ relu(b)),
-                   a_phi_minus_b=float(a @ relu(-b)), rank1_residual_A=rA, rank1_residual_B=rB,
-                   conservation_residual=float(np.max(np.abs(da - db))),
-                   conservation_scale=float(np.max(np.abs(da))))
+        finite = np.all(np.isfinite(An)) and np.all(np.isfinite(Bn))
+        row = {"step": step, "loss": relu_loss(An, Bn, x) if finite else float("inf"),
+               "alpha": float(np.sum(An * B0.T) / B0n2),
+               "beta": float(np.sum(Bn * B0) / B0n2),
+               "Bx_norm2": float(Bx @ Bx), "a_phi_b": float(a @ relu(b)),
+               "a_phi_minus_b": float(a @ relu(-b)), "rank1_residual_A": rA,
+               "rank1_residual_B": rB,
+               "conservation_residual": float(np.max(np.abs(da - db))),
+               "conservation_scale": float(np.max(np.abs(da)))}
         traj.append(row)
         return row
 
@@ -250,7 +257,8 @@ def train_relu(x, lr: float = 0.1, loss: str = "mse", batch_size: int = 1,
                 if not np.isfinite(row["loss"]) or row["loss"] > diverge_at:
                     diverged = True
                     break
-                if (abs(1.0 - eta * row["a_phi_b"]) < tol and abs(1.0 + eta * row["a_phi_minus_b"]) < tol):
+                if (abs(1.0 - eta * row["a_phi_b"]) < tol
+                        and abs(1.0 + eta * row["a_phi_minus_b"]) < tol):
                     converged = True
                     break
     finally:
@@ -258,8 +266,9 @@ def train_relu(x, lr: float = 0.1, loss: str = "mse", batch_size: int = 1,
     seconds = time.perf_counter() - start
     if traj[-1]["step"] != step:
         record(step)
-    return dict(A=A.numpy(), B=B.numpy(), trajectory=traj, steps=step, seconds=seconds,
-                diverged=diverged, converged=converged, eta=eta)
+    return {"A": A.numpy(), "B": B.numpy(), "trajectory": traj, "steps": step,
+            "seconds": seconds, "diverged": diverged, "converged": converged,
+            "eta": eta}
 
 
 def theorem2_gd_recursion(eta: float, lr_sum: float, steps: int, alpha0: float = 0.0,
@@ -276,8 +285,7 @@ def theorem2_gd_recursion(eta: float, lr_sum: float, steps: int, alpha0: float =
     """
     eta = check_positive(eta, "eta")
     lr_sum = check_positive(lr_sum, "lr_sum")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    steps = check_int(steps, "steps", minimum=0)
     a, b = float(alpha0), float(beta0)
     for _ in range(steps):
         u = 2.0 * lr_sum * eta * (a * b * eta ** 2 - 1.0)
@@ -285,3 +293,83 @@ def theorem2_gd_recursion(eta: float, lr_sum: float, steps: int, alpha0: float =
         if not np.isfinite(a * b):
             break
     return a, b
+
+
+def sum_loss_step(lr: float, d: int, batch_size: int, loss: str = "mse") -> float:
+    """The step ``γ`` on the *sum* loss of Eq. (1) that one SGD step of
+    :func:`train_relu` takes on each half of the hidden units (the units with
+    ``b_i > 0`` see ``x``, the others ``-x``).
+
+    ``loss="mse"`` (torch's ``MSELoss``, mean over the batch and the ``d``
+    coordinates): ``lr/d`` with one point per step (each half is updated every other
+    step on average), ``lr/(2d)`` with both points per step. ``loss="sum"``: ``lr``.
+    This is the step to give :func:`theorem2_gd_recursion` (for ``batch_size=1``, run it
+    for half the SGD steps).
+    """
+    lr = check_positive(lr, "lr")
+    d = check_int(d, "d", minimum=1)
+    if batch_size not in (1, 2):
+        raise ValueError(f"batch_size must be 1 or 2, got {batch_size!r}")
+    if loss not in ("sum", "mse"):
+        raise ValueError(f"loss must be 'sum' (Eq. 1) or 'mse', got {loss!r}")
+    return lr if loss == "sum" else lr / (batch_size * d)
+
+
+def theorem2_flow(eta: float, alpha0: float = 0.0, beta0: float = 1.0,
+                  t_end: float | None = None, n_points: int = 200,
+                  rtol: float = 1e-12, atol: float = 1e-14) -> dict:
+    """Gradient flow of Eq. (1) on Theorem 2's family ``A = αB0ᵀ``, ``B = βB0``:
+
+    .. math:: \\dot\\alpha = -2\\eta\\beta e, \\quad \\dot\\beta = -2\\eta\\alpha e,
+              \\quad e = \\eta^2\\alpha\\beta - 1,
+
+    from Lemma 3's gradients with ``a = αw``, ``b = βw`` (the flow of
+    :func:`theorem2_gd_recursion`), integrated with :func:`scipy.integrate.solve_ivp`
+    (LSODA). By default ``t_end = 40 / (2η³(α∞² + β∞²))``, ``e^{-40}`` of the linearized
+    rate at the end (:func:`theorem2_closed_form`).
+
+    Returns
+    -------
+    dict with the final ``alpha``, ``beta``, ``Bx_norm2`` (``2η³β²``), the trajectory
+    ``t``, ``alpha_t``, ``beta_t`` (``n_points`` log-spaced times and 0), and
+    ``conservation`` = ``max_t |(β² - α²) - (β0² - α0²)|`` (Lemma 4 along the flow).
+    """
+    from scipy.integrate import solve_ivp
+
+    eta = check_positive(eta, "eta")
+    n_points = check_int(n_points, "n_points", minimum=2)
+    if t_end is None:
+        cf = theorem2_closed_form(eta)
+        t_end = 40.0 / (2 * eta ** 3 * (cf["alpha"] ** 2 + cf["beta"] ** 2))
+    t_end = check_positive(t_end, "t_end")
+
+    def rhs(_t, y):
+        a, b = y
+        e = eta ** 2 * a * b - 1.0
+        return [-2 * eta * b * e, -2 * eta * a * e]
+
+    t_eval = np.concatenate([[0.0], np.geomspace(t_end * 1e-6, t_end, n_points)])
+    sol = solve_ivp(rhs, (0.0, t_end), [float(alpha0), float(beta0)], method="LSODA",
+                    rtol=rtol, atol=atol, t_eval=t_eval)
+    al, be = sol.y
+    law = np.abs((be ** 2 - al ** 2) - (beta0 ** 2 - alpha0 ** 2))
+    return {"alpha": float(al[-1]), "beta": float(be[-1]),
+            "Bx_norm2": float(2 * eta ** 3 * be[-1] ** 2), "t": sol.t, "alpha_t": al,
+            "beta_t": be, "conservation": float(law.max()),
+            "success": bool(sol.success)}
+
+
+def theorem2_gaps(Bx_norm2: float, alpha: float, beta: float, eta: float) -> dict:
+    """Distances of a trained network from Theorem 2's gradient-flow values.
+
+    For the readings of Appendix G's "up to the third decimal place": ``Bx_norm2`` minus
+    ``η³(√(η⁴+4)/η² + 1)``, ``‖Bx‖`` minus its square root, ``β²`` minus
+    ``(√(η⁴+4)/η² + 1)/2``, and ``αβη² - 1`` (interpolation); plus ``drift`` =
+    ``1 - (β² - α²)``, the departure from Lemma 4's law from ``α0 = 0``, ``β0 = 1``.
+    """
+    cf = theorem2_closed_form(eta)
+    return {"Bx_norm2": Bx_norm2 - cf["Bx_norm2"],
+            "Bx_norm": float(np.sqrt(Bx_norm2) - np.sqrt(cf["Bx_norm2"])),
+            "beta2": beta ** 2 - cf["beta2"],
+            "interpolation": alpha * beta * eta ** 2 - 1,
+            "drift": 1.0 - (beta ** 2 - alpha ** 2)}

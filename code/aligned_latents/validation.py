@@ -20,7 +20,8 @@ def as_finite_array(x, name: str, ndim: int | None = None, shape: tuple | None =
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        if arr.ndim != len(shape) or any(s is not None and s != a
+                                         for s, a in zip(shape, arr.shape)):
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if arr.size and not np.all(np.isfinite(arr)):
@@ -29,13 +30,25 @@ def as_finite_array(x, name: str, ndim: int | None = None, shape: tuple | None =
     return arr
 
 
+def check_int(x, name: str, minimum: int | None = None) -> int:
+    """An integer (``bool`` and floats such as ``5e5`` refused) that is ``>= minimum``.
+
+    The one integer-argument check of the package: sizes, step counts, seeds, degrees.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        hint = ""
+        if isinstance(x, float) and x.is_integer():
+            hint = f" (write {int(x)} without a decimal point or exponent)"
+        what = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {x!r}{hint}")
+    if minimum is not None and x < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {x}")
+    return int(x)
+
+
 def check_degree(k, name: str = "k") -> int:
     """A polynomial degree: an integer >= 0 (``bool`` refused)."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise ValueError(f"{name} must be a non-negative integer, got {k!r}")
-    if k < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {k}")
-    return int(k)
+    return check_int(k, name, minimum=0)
 
 
 def check_positive(x, name: str, allow_zero: bool = False) -> float:

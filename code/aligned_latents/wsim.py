@@ -24,8 +24,10 @@ from scipy.stats import spearmanr
 
 from .paths import data_dir
 from .validation import as_finite_array
+from .vectors import rowwise_cosine
 
-__all__ = ["load_wordsim", "top_singular", "WordSimPairs", "lookup_pairs", "wsim"]
+__all__ = ["WordSimPairs", "load_wordsim", "lookup_pairs", "pair_cosines", "top_singular",
+           "wsim"]
 
 #: benchmark name -> (file in data/, separator)
 BENCHMARKS = {"mturk771": ("MTURK-771.csv", ","), "men": ("MEN.txt", " ")}
@@ -38,7 +40,8 @@ def load_wordsim(name: str) -> pd.DataFrame:
     scores 0-50). Words are read as strings (``keep_default_na=False``: 'null' is a word).
     """
     if name not in BENCHMARKS:
-        raise ValueError(f"unknown word-similarity benchmark {name!r}; choose from {list(BENCHMARKS)}")
+        raise ValueError(f"unknown word-similarity benchmark {name!r}; "
+                         f"choose from {list(BENCHMARKS)}")
     fname, sep = BENCHMARKS[name]
     df = pd.read_csv(data_dir() / fname, sep=sep, header=None, names=["word1", "word2", "score"],
                      keep_default_na=False, dtype={"word1": str, "word2": str, "score": float})
@@ -97,6 +100,24 @@ def lookup_pairs(name: str, emb, df: pd.DataFrame | None = None) -> WordSimPairs
                         df["score"].to_numpy(float)[np.array(keep, dtype=bool)], len(df))
 
 
+def pair_cosines(vectors, pairs: WordSimPairs, origin=None) -> np.ndarray:
+    """Per pair of ``pairs``, the cosine ``cos(a - o, b - o)`` that :func:`wsim` ranks
+    (:func:`aligned_latents.vectors.rowwise_cosine` of the translated rows).
+
+    ``origin`` None is the origin ``o = 0``; for an encoded space pass the *encoded*
+    reference point. A word at the reference point is a ``ValueError`` (its cosine is
+    undefined).
+    """
+    a = np.asarray(vectors[pairs.i], dtype=np.float64)
+    b = np.asarray(vectors[pairs.j], dtype=np.float64)
+    if origin is not None:
+        o = as_finite_array(origin, "origin", shape=(a.shape[1],))
+        a, b = a - o, b - o
+    if not (a.any(axis=1).all() and b.any(axis=1).all()):
+        raise ValueError("a word vector coincides with the reference point: cosine undefined")
+    return rowwise_cosine(a, b)
+
+
 def wsim(vectors, pairs: WordSimPairs, origin=None) -> float:
     """Spearman correlation between human scores and ``cos(a - o, b - o)`` (paper Section 6.2).
 
@@ -110,16 +131,6 @@ def wsim(vectors, pairs: WordSimPairs, origin=None) -> float:
         *encoded* reference point.
     """
     if pairs.found < 3:
-        raise ValueError(f"only {pairs.found} pairs of {pairs.name} found: too few for a correlation")
-    a = np.asarray(vectors[pairs.i], dtype=np.float64)
-    b = np.asarray(vectors[pairs.j], dtype=np.float64)
-    if origin is not None:
-        o = as_finite_array(origin, "origin", shape=(a.shape[1],))
-        a = a - o
-        b = b - o
-    na = np.linalg.norm(a, axis=1)
-    nb = np.linalg.norm(b, axis=1)
-    if np.any(na == 0) or np.any(nb == 0):
-        raise ValueError("a word vector coincides with the reference point: cosine undefined")
-    cos = np.einsum("ij,ij->i", a, b) / (na * nb)
-    return float(spearmanr(cos, pairs.score).statistic)
+        raise ValueError(f"only {pairs.found} pairs of {pairs.name} found: too few for a "
+                         "correlation")
+    return float(spearmanr(pair_cosines(vectors, pairs, origin), pairs.score).statistic)

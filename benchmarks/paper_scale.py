@@ -1,0 +1,191 @@
+"""The GloVe chapter at the paper's scale (Section 6.1: the 500,000 most frequent words
+of ``glove.840B.300d``) on this CPU: load time, peak memory and the time of Table 1 and
+Table 2's metrics for the three linear models (Original, Linear AE k = 1, k = 2).
+
+No network and no real data: a GloVe-840B-shaped text file is written to ``/tmp``
+(500,000 lines of a token and 300 values; random vectors from a seeded RNG, values in
+``(-1, 1)`` with five decimals), and deleted at the end. Its tokens are every word of
+the Google analogy questions and of MTurk-771 and MEN (as written, so all questions and
+pairs are found in the cased vocabulary), a few tokens containing spaces (as the real
+file has, e.g. ``". . ."``), and synthetic words. The scores are meaningless (random
+vectors); the times and memory are the point. Random vectors are the hard case for the
+pruned analogy search: no structure to certify an answer from short lists, so most
+standard-protocol questions are scanned exhaustively.
+
+Measured:
+
+* ``load``: :func:`aligned_latents.embeddings.load_text` on the file (in the page
+  cache), MB/s, and the growth of the peak resident memory during the load, against the
+  size of the float32 matrix (target: >= 50 MB/s, < 3x the matrix);
+* ``metrics``: :func:`aligned_latents.glove.linear_model`,
+  :func:`aligned_latents.glove.encode_linear` and :func:`aligned_latents.glove.evaluate`
+  (wsim with both reference points, analogy, analogy accuracy with both protocols) per
+  model (target: all three in < 10 minutes);
+* the peak resident memory of the whole run (``resource.getrusage``), including the
+  interpreter and torch.
+
+Usage: ``.venv/bin/python benchmarks/paper_scale.py [--words N] [--dim D] [--keep]``
+(runs about 10 minutes at full size on a 2-core CPU; use nohup). The last line printed
+is a JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from aligned_latents import analogy as an
+from aligned_latents import glove as gl
+from aligned_latents import wsim as ws
+from aligned_latents.embeddings import load_text
+
+#: Tokens with spaces, as glove.840B.300d has them (the loader keeps them whole).
+SPACED = [". . .", "- -", "at & t", "a . m .", "p . m .", ". .", "( c )", "u . s ."]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def vocabulary(n_words: int) -> list[str]:
+    """Benchmark words first (as written), spaced tokens, then synthetic words."""
+    q = an.load_google_analogy()
+    words = list(
+        dict.fromkeys(
+            [*q.w1, *q.w2, *q.w3, *q.w4]
+            + [
+                w
+                for name in ("mturk771", "men")
+                for c in ("word1", "word2")
+                for w in ws.load_wordsim(name)[c]
+            ]
+            + SPACED
+        )
+    )
+    if len(words) > n_words:
+        raise SystemExit(f"--words must be at least {len(words)} (the benchmark words)")
+    taken = set(words)
+    i = 0
+    while len(words) < n_words:
+        w = f"w{i:07d}"
+        i += 1
+        if w not in taken:
+            words.append(w)
+    return words
+
+
+def write_file(
+    path: Path, words: list[str], dim: int, seed: int = 0, chunk: int = 10_000
+) -> np.ndarray:
+    """Write ``token v1 ... vd`` lines with values ``±0.ddddd``; returns the first row
+    of values (to check the load)."""
+    rng = np.random.default_rng(seed)
+    powers = 10 ** np.arange(4, -1, -1)
+    first = None
+    with open(path, "wb") as fh:
+        for s in range(0, len(words), chunk):
+            rows = words[s : s + chunk]
+            x = np.clip(rng.normal(0.0, 0.35, size=(len(rows), dim)), -0.99999, 0.99999)
+            ints = np.rint(np.abs(x) * 1e5).astype(np.int64)
+            if first is None:
+                first = np.where(x < 0, -ints, ints)[0] / 1e5
+            text = np.empty((len(rows), dim, 9), dtype=np.uint8)
+            text[..., 0] = np.where(x < 0, ord("-"), ord("+"))
+            text[..., 1] = ord("0")
+            text[..., 2] = ord(".")
+            text[..., 3:8] = (ints[..., None] // powers) % 10 + ord("0")
+            text[..., 8] = ord(" ")
+            text[:, -1, 8] = ord("\n")
+            body = text.reshape(len(rows), dim * 9)
+            fh.write(
+                b"".join(
+                    w.encode() + b" " + body[i].tobytes() for i, w in enumerate(rows)
+                )
+            )
+    return first
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--words", type=int, default=500_000)
+    ap.add_argument("--dim", type=int, default=300)
+    ap.add_argument("--path", default="/tmp/paper_scale_glove.840B-shaped.txt")
+    ap.add_argument("--keep", action="store_true", help="keep the text file")
+    args = ap.parse_args()
+    path = Path(args.path)
+    out = {"words": args.words, "dim": args.dim, "cpu_count": os.cpu_count()}
+    rss0 = peak_rss_mb()
+    out["rss_after_imports_mb"] = round(rss0, 1)
+
+    t0 = time.perf_counter()
+    first = write_file(path, vocabulary(args.words), args.dim)
+    out["write_s"] = round(time.perf_counter() - t0, 1)
+    size_mb = path.stat().st_size / 1e6
+    out["file_mb"] = round(size_mb, 1)
+    try:
+        t0 = time.perf_counter()
+        emb = load_text(path)
+        load_s = time.perf_counter() - t0
+    finally:
+        if not args.keep:
+            path.unlink(missing_ok=True)
+    X = emb.vectors
+    matrix_mb = X.nbytes / 1e6
+    rss_load = peak_rss_mb()
+    np.testing.assert_allclose(X[0], first, atol=1e-6)
+    if len(emb) != args.words or X.shape[1] != args.dim:
+        raise SystemExit(f"loaded {X.shape}, expected ({args.words}, {args.dim})")
+    if not all(w in emb.index for w in SPACED):
+        raise SystemExit("a token with spaces was not read whole")
+    out.update(
+        load_s=round(load_s, 1),
+        load_mb_per_s=round(size_mb / load_s, 1),
+        matrix_mb=round(matrix_mb, 1),
+        load_peak_growth_mb=round(rss_load - rss0, 1),
+        load_peak_over_matrix=round((rss_load - rss0) / (X.nbytes / 2**20), 2),
+    )
+    print(f"load: {size_mb:.0f} MB in {load_s:.1f} s", flush=True)
+
+    t_all = time.perf_counter()
+    bench = gl.load_benchmarks(emb)
+    out["questions_found"] = bench.questions.found
+    lam, u1 = ws.top_singular(X)
+    origin = lam * u1
+    results, seconds = {}, {}
+    for name, k in (("Original", None), ("Linear AE (k=1)", 1), ("Linear AE (k=2)", 2)):
+        t0 = time.perf_counter()
+        if k is None:
+            Z, o = X, origin
+        else:
+            B = gl.linear_model(X, k)
+            Z, o = gl.encode_linear(X, B), origin @ B
+        results[name] = gl.evaluate(Z, o, bench)
+        del Z
+        seconds[name] = round(time.perf_counter() - t0, 1)
+        print(f"{name}: {seconds[name]} s", flush=True)
+    t1, t2 = gl.table_rows(results)
+    out.update(
+        metrics_s=round(time.perf_counter() - t_all, 1),
+        model_s=seconds,
+        peak_rss_mb=round(peak_rss_mb(), 1),
+        peak_over_matrix=round(peak_rss_mb() / (X.nbytes / 2**20), 2),
+        table1=t1.round(4).to_dict(orient="records"),
+        table2=t2.round(4).to_dict(orient="records"),
+    )
+    out["targets_met"] = {
+        "load_50_mb_per_s": out["load_mb_per_s"] >= 50,
+        "load_peak_below_3x": out["load_peak_over_matrix"] < 3,
+        "metrics_below_10_min": out["metrics_s"] < 600,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,325 @@
+"""One verdict per statement of the paper (:mod:`aligned_latents.verdicts`).
+
+The unit tests write small statements tables and genuine ``claims.csv`` files (recorded
+with :class:`aligned_latents.claims.Claims`) into a temporary results root, one file per
+chapter, and check each verdict rule, the re-checking of every row (a tampered or
+unreadable file is an error naming the file and the row) and ``verdicts.csv``. The last
+test compares the book's own verdicts (``results/ledger/verdicts.csv``, written by the
+build) with the recorded ones (``tests/recorded_verdicts.csv``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aligned_latents import verdicts as V
+from aligned_latents.claims import Claims
+from aligned_latents.paths import REPO_ROOT, RESULTS_ENV
+
+STATEMENTS = pd.DataFrame(
+    [
+        ("lemma1", "Section 3, Lemma 1", "lemma", "stretching",
+         "$\\cos(Bq_1, Bq_2) = \\frac{\\sum_i \\sigma_i^2 ...}{...}$", ""),
+        ("fig2", "Section 3, Figure 2", "figure", "stretching",
+         "Figure 2: Embedding data from a Gaussian mixture ...", ""),
+        ("thm1", "Section 5.2, Theorem 1", "theorem", "autoencoders",
+         "the singular values of B evolve as ...", ""),
+        ("thm1.display", "Section 5.2, Theorem 1", "equation", "autoencoders",
+         "$\\Sigma_A(\\infty) = ...$", ""),
+        ("cor4", "Section 5.3, Corollary 4", "corollary", "autoencoders",
+         "cos(Bq1, Bq2) increases with k", ""),
+        ("thm2", "Section 5.4, Theorem 2", "theorem", "autoencoders",
+         "SGD with learning rate 0.1 converges", ""),
+        ("table1", "Section 6.1.2, Table 1", "table", "glove",
+         "Table 1: analogy scores improve after autoencoding", ""),
+        ("fig4", "Section 6.3, Figure 4", "figure", "cmap",
+         "Figure 4: Alignment of drug signatures across 2 cell types", ""),
+        ("fig10", "Appendix I.4, Figure 10", "figure", "glove",
+         "Figure 10: A schematic depicting reference point correction.",
+         "a schematic, not a result"),
+        ("lemma2", "Section 4.1, Lemma 2", "lemma", "gaussians",
+         "the top eigenvector of XX^T is ...", ""),
+    ],
+    columns=V.STATEMENT_COLUMNS)
+
+EXPECTED = {
+    "lemma1": "confirmed",
+    "fig2": "not checked",
+    "thm1": "confirmed",
+    "thm1.display": "erratum",
+    "cor4": "partly",
+    "thm2": "not reproduced",
+    "table1": "confirmed on substitute data",
+    "fig4": "only illustrated on designed data",
+    "fig10": "not checkable here",
+    "lemma2": "missing",
+}
+
+
+def write_claims(root: Path, claims: Claims) -> Path:
+    """Write a chapter's checks as Claims.write would, without the statements file."""
+    out = root / claims.chapter
+    out.mkdir(parents=True, exist_ok=True)
+    claims.frame().to_csv(out / "claims.csv", index=False)
+    if claims.errata:
+        claims.errata_frame().to_csv(out / "errata.csv", index=False)
+    return out / "claims.csv"
+
+
+def book_claims(root: Path) -> dict[str, Claims]:
+    """One claims file per chapter (gaussians left out: its results are missing)."""
+    st = Claims("stretching", evidence="exact")
+    st.close("Lemma 1", "cos(Bq1, Bq2): formula - direct", expected=0.0,
+             measured=1e-14, tolerance=1e-12, statement="lemma1")
+    st.at_least("Lemma 1", "on designed directions", measured=0.1, bound=0.0,
+                statement="lemma1", evidence="designed-data")
+    ae = Claims("autoencoders", evidence="simulation")
+    ae.close("Theorem 1", "sigma_B[0]: ODE - prediction", expected=2.0, measured=2.0,
+             tolerance=1e-9, statement="thm1")
+    ae.erratum("Theorem 1 typo", "Theorem 1", "a_i", "b_i", "index", paper_value=None,
+               corrected_value=1.0, measured=1.0, tolerance=1e-9, kind="typo",
+               statement="thm1", evidence="exact")
+    ae.erratum("Sigma_A(inf) garbled", "Theorem 1", "Sigma_A = 3", "Sigma_A = 2",
+               "Sigma_A(inf)", paper_value=3.0, corrected_value=2.0, measured=2.0,
+               tolerance=1e-6, kind="error", statement="thm1.display")
+    ae.close("Corollary 4", "alpha (k=2)", expected=0.5, measured=0.5, tolerance=0.01,
+             statement="cor4")
+    ae.close("Corollary 4", "alpha (k=3)", expected=0.5, measured=0.7, tolerance=0.01,
+             statement="cor4", detail="finite n: the n -> inf formula is approached "
+             "slowly")
+    ae.true("Theorem 2", "SGD lr 0.1 converges", False, "diverged after 12 steps",
+            statement="thm2")
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Table 1", "analogy gain (k=2)", measured=0.02, bound=0.0,
+                statement="table1")
+    cm = Claims("cmap", evidence="designed-data")
+    cm.at_least("Figure 4", "median cosine gain", measured=0.3, bound=0.0,
+                statement="fig4")
+    out = {c.chapter: c for c in (st, ae, gl, cm)}
+    for c in out.values():
+        write_claims(root, c)
+    return out
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv(RESULTS_ENV, str(tmp_path))
+    book_claims(tmp_path)
+    return tmp_path
+
+
+def verdicts_of(root) -> dict[str, str]:
+    table = V.verdict_table(root, statements=STATEMENTS)
+    return dict(zip(table["statement"], table["verdict"]))
+
+
+# -- the verdict rules ---------------------------------------------------------------
+def test_each_verdict_rule(root):
+    assert verdicts_of(root) == EXPECTED
+
+
+def test_verdict_table_says_why(root):
+    table = V.verdict_table(root, statements=STATEMENTS).set_index("statement")
+    assert table.loc["cor4", "note"] == ("finite n: the n -> inf formula is approached "
+                                         "slowly")
+    assert (table.loc["cor4", "n_checks"], table.loc["cor4", "n_hold"]) == (2, 1)
+    assert table.loc["cor4", "not_holding"] == "alpha (k=3)"
+    assert table.loc["fig10", "note"] == "a schematic, not a result"
+    assert table.loc["lemma2", "note"] == "results/gaussians/claims.csv is missing"
+    assert table.loc["fig2", "note"] == "no check of this statement was recorded"
+    # strongest evidence first; the designed-data check does not weaken lemma1
+    assert table.loc["lemma1", "evidence"] == "exact+designed-data"
+    assert table.loc["thm1", "evidence"] == "exact+simulation"
+
+
+def test_designed_data_is_never_confirmed(root):
+    cm = Claims("cmap", evidence="designed-data")
+    cm.close("Figure 4", "exact-looking check on simulated data", expected=1.0,
+             measured=1.0, tolerance=0.0, statement="fig4")
+    write_claims(root, cm)
+    assert verdicts_of(root)["fig4"] == "only illustrated on designed data"
+    counts = V.verdict_counts(V.verdict_table(root, statements=STATEMENTS))
+    assert counts["confirmed"] == 2 and counts["confirmed on substitute data"] == 1
+    assert counts["only illustrated on designed data"] == 1
+
+
+def test_errors_make_erratum_verdicts_but_typos_do_not(root):
+    assert verdicts_of(root)["thm1"] == "confirmed"  # a typo erratum that holds
+    ae = Claims("autoencoders", evidence="simulation")
+    ae.erratum("Sigma_A(inf) garbled", "Theorem 1", "3", "2", "Sigma_A(inf)",
+               paper_value=3.0, corrected_value=2.0, measured=3.0, tolerance=1e-6,
+               kind="error", statement="thm1.display")
+    write_claims(root, ae)  # the numbers now agree with the paper: no erratum holds
+    assert verdicts_of(root)["thm1.display"] == "not reproduced"
+
+
+def test_gap_when_chapter_ran_without_checking(root):
+    st = STATEMENTS.copy()
+    st.loc[st["statement"] == "lemma2", "chapter"] = "glove"
+    table = V.verdict_table(root, statements=st).set_index("statement")
+    assert table.loc["lemma2", "verdict"] == "not checked"
+
+
+def test_counts_and_evidence(root):
+    table = V.verdict_table(root, statements=STATEMENTS)
+    counts = V.verdict_counts(table)
+    assert list(counts)[:len(V.VERDICTS)] == list(V.VERDICTS)
+    assert counts["missing"] == 1 and counts["not checked"] == 1
+    assert sum(counts.values()) == len(STATEMENTS)
+    ev = V.evidence_counts(table)
+    assert list(ev.index) == ["exact", "simulation", "substitute-data", "designed-data",
+                              "none"]
+    assert ev.loc["exact", "confirmed"] == 2  # lemma1 and thm1 (exact + simulation)
+    assert ev.loc["none", "not checkable here"] == 1
+    assert int(ev.to_numpy().sum()) == len(STATEMENTS)
+
+
+def test_rerun_of_some_chapters(root):
+    table = V.verdict_table(root, chapters=["glove"], statements=STATEMENTS)
+    assert set(table["statement"]) == {"table1", "fig10"}
+
+
+# -- nothing taken on trust ----------------------------------------------------------
+def _tamper(path: Path, row: int, **values) -> None:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for k, v in values.items():
+        df.loc[row, k] = v
+    df.to_csv(path, index=False)
+
+
+def test_tampered_holds_is_an_error_naming_file_and_row(root):
+    path = root / "glove" / "claims.csv"
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Table 1", "analogy gain (k=2)", measured=0.02, bound=0.0,
+                statement="table1")
+    gl.close("Table 1", "analogy (k=2)", expected=0.55, measured=0.40, tolerance=0.01,
+             statement="table1")
+    write_claims(root, gl)
+    _tamper(path, 1, holds="True")  # measured far outside tolerance, holds says True
+    with pytest.raises(ValueError) as err:
+        V.verdict_table(root, statements=STATEMENTS)
+    msg = str(err.value)
+    assert str(path) in msg and "row 2 (line 3" in msg and "'analogy (k=2)'" in msg
+    assert "holds says True" in msg and "give False" in msg
+
+
+def test_non_numeric_measured_is_an_error(root):
+    path = root / "cmap" / "claims.csv"
+    _tamper(path, 0, measured="n/a")
+    with pytest.raises(ValueError, match=r"cmap/claims\.csv, row 1 .*not a finite "
+                                         r"number: 'n/a'"):
+        V.read_claims_file(path)
+
+
+@pytest.mark.parametrize("column,value,match", [
+    ("holds", "maybe", "holds must be True or False"),
+    ("evidence", "anecdote", "evidence must be one of"),
+    ("check", "roughly", "unknown check kind"),
+    ("statement", "", "names no statement"),
+])
+def test_malformed_rows_are_errors(root, column, value, match):
+    path = root / "glove" / "claims.csv"
+    _tamper(path, 0, **{column: value})
+    with pytest.raises(ValueError, match=match):
+        V.read_claims_file(path)
+
+
+def test_old_claims_file_is_refused(root):
+    (root / "glove" / "claims.csv").write_text("claim,quantity,expected,measured,"
+                                               "tolerance,holds\nT,q,1,1,0,True\n")
+    with pytest.raises(ValueError, match="lacks columns.*rebuild"):
+        V.read_claims_file(root / "glove" / "claims.csv")
+
+
+def test_unknown_statement_and_checked_uncheckable_are_errors(root):
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Figure 10", "angle change", measured=0.0, bound=0.0, statement="fig10")
+    write_claims(root, gl)
+    with pytest.raises(ValueError, match="'fig10' is listed as not checkable"):
+        V.verdict_table(root, statements=STATEMENTS)
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Table 9", "x", measured=0.0, bound=0.0, statement="table9")
+    write_claims(root, gl)
+    with pytest.raises(ValueError, match="checks of glove name statements that are not "
+                                         "in paper_statements.csv: table9"):
+        V.verdict_table(root, statements=STATEMENTS)
+
+
+def test_statements_table_is_checked():
+    with pytest.raises(ValueError, match="lacks columns"):
+        V.verdict_table(statements=STATEMENTS.drop(columns="quote"))
+    with pytest.raises(ValueError, match="repeat.*lemma1"):
+        V.verdict_table(statements=pd.concat([STATEMENTS, STATEMENTS.head(1)]))
+
+
+# -- verdicts.csv, recording and comparing ---------------------------------------------
+def test_verdicts_csv_columns(root):
+    path = V.write_verdicts(V.verdict_table(root, statements=STATEMENTS), root)
+    assert path == root / "ledger" / "verdicts.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(df.columns[:4]) == ["statement", "location", "evidence", "verdict"]
+    assert list(df.columns) == V.VERDICT_COLUMNS
+    assert dict(zip(df["statement"], df["verdict"])) == EXPECTED
+
+
+def _verdict_file(path: Path, verdicts: dict) -> Path:
+    pd.DataFrame({"statement": list(verdicts), "verdict": list(verdicts.values())}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def test_record_verdicts_refuses_gaps_then_records(root, tmp_path_factory):
+    V.write_verdicts(V.verdict_table(root, statements=STATEMENTS), root)
+    target = tmp_path_factory.mktemp("rec") / "recorded_verdicts.csv"
+    with pytest.raises(ValueError, match="gaps.*lemma2 \\(missing\\)"):
+        V.record_verdicts(target, root)
+    full = {k: v for k, v in EXPECTED.items() if v not in V.GAPS}
+    _verdict_file(root / "ledger" / "verdicts.csv", full)
+    assert V.record_verdicts(target, root) == target
+    assert pd.read_csv(target).columns.tolist() == ["statement", "verdict"]
+    st = STATEMENTS[STATEMENTS["statement"].isin(full)]
+    assert V.compare_verdicts(root / "ledger" / "verdicts.csv", target, st) == []
+
+
+def test_compare_verdicts_lists_every_difference(tmp_path):
+    recorded = _verdict_file(tmp_path / "recorded.csv",
+                             {"lemma1": "confirmed", "thm2": "partly",
+                              "gone": "confirmed"})
+    build = _verdict_file(tmp_path / "build.csv",
+                          {"lemma1": "confirmed", "thm2": "not reproduced",
+                           "fig2": "not checked",
+                           "table1": "confirmed on substitute data",
+                           "stray": "confirmed"})
+    st = STATEMENTS[STATEMENTS["statement"].isin(["lemma1", "thm2", "fig2", "table1",
+                                                  "cor4"])]
+    problems = V.compare_verdicts(build, recorded, st)
+    assert "thm2: partly -> not reproduced" in problems
+    assert "cor4: no verdict in the build" in problems
+    assert "fig2: gap verdict 'not checked' (no check recorded)" in problems
+    assert ("stray: verdict 'confirmed' for a statement not in the statements file"
+            in problems)
+    assert "table1: not recorded (confirmed on substitute data now): record the " \
+           "verdicts again" in problems
+    assert ("gone: recorded (confirmed) but not in the statements file any more"
+            in problems)
+    assert not any(p.startswith("lemma1") for p in problems)
+
+
+# -- the book's own verdicts -----------------------------------------------------------
+def test_book_verdicts_match_recorded():
+    """The build's verdicts (results/ledger/verdicts.csv) are the recorded ones, with a
+    verdict for every statement of paper_statements.csv and no gap."""
+    root = Path(os.environ.get("BOOK_RESULTS", REPO_ROOT / "results"))
+    build = root / "ledger" / "verdicts.csv"
+    if not build.is_file():
+        pytest.skip(f"{build} does not exist: the book was not built (make book)")
+    if not V.RECORDED_VERDICTS.is_file():
+        pytest.fail(f"{V.RECORDED_VERDICTS} is missing: after a full build, record the "
+                    "verdicts with: .venv/bin/python -c 'from aligned_latents.verdicts "
+                    "import record_verdicts; print(record_verdicts())'")
+    problems = V.compare_verdicts(build, V.RECORDED_VERDICTS)
+    assert not problems, ("the build's verdicts differ from "
+                          "tests/recorded_verdicts.csv:\n  " + "\n  ".join(problems))
