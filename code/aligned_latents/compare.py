@@ -195,8 +195,15 @@ def verdicts_against_book(chapter: str, run_dir: Path, book: Path | None = None,
         return [f"the book's verdicts are not built yet ({book} is missing): "
                 "build the book to compare this run's verdicts with them"], None
     try:
-        changes = compare_verdicts(read_verdicts(book), mine)
-    except ValueError as exc:
+        # like with like: the book's verdicts from the same chapter's checks alone (a
+        # statement also checked by another chapter would otherwise differ by evidence)
+        book_root = book.parent.parent
+        if (book_root / chapter / "claims.csv").is_file():
+            base = verdict_function()(book_root, chapters=[chapter])
+        else:
+            base = read_verdicts(book)
+        changes = compare_verdicts(base, mine)
+    except (ValueError, KeyError, OSError) as exc:
         return [f"verdicts not compared: {_one_line(exc)}"], None
     changes.to_csv(run_dir / CHANGES_CSV, index=False)
     head = f"verdicts against the book's ({len(mine)} statement(s) of {chapter}): "

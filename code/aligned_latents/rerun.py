@@ -44,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,7 +414,9 @@ def write_html(notebook: Path, path: Path) -> Path:
     except ImportError:
         html = _plain_html(nb, notebook.stem)
     else:
-        html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
+        with warnings.catch_warnings():  # papermill's record mimetypes: harmless
+            warnings.simplefilter("ignore", UserWarning)
+            html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
     path.write_text(html, encoding="utf-8")
     return path
 
