@@ -306,6 +306,20 @@ def first_repeat(values) -> tuple[int, int] | None:
     return None
 
 
+def repeat_note(values, shown=None, noun: str = "items") -> str | None:
+    """``"repeats 1.0 (items 1 and 2) (1 and 1.0 are the same value)"`` for the first
+    value given twice in ``values`` (:func:`first_repeat`), or ``None``; ``shown`` are the
+    values as the user wrote them (default ``values``)."""
+    rep = first_repeat(values)
+    if rep is None:
+        return None
+    shown = values if shown is None else shown
+    i, j = rep
+    same = ("" if repr(shown[i]) == repr(shown[j])
+            else f" ({shown[i]!r} and {shown[j]!r} are the same value)")
+    return f"repeats {shown[j]!r} ({noun} {i + 1} and {j + 1}){same}"
+
+
 def _bounds(x: float, spec: Spec, label: str, what: str):
     lo, hi = spec.minimum, spec.maximum
     bad = ((lo is not None and (x <= lo if spec.open_min else x < lo))
@@ -395,13 +409,9 @@ def _value(value, kind: str, spec: Spec, label: str, base: Path, at: tuple = ())
                          f"got {value!r}")
     out = [_value(v, inner, spec, label, base, at + (i,)) for i, v in enumerate(value)]
     if top and spec.unique:
-        rep = first_repeat(out)
-        if rep is not None:
-            i, j = rep
-            same = ("" if repr(value[i]) == repr(value[j])
-                    else f" ({value[i]!r} and {value[j]!r} are the same value)")
-            raise ValueError(f"{label} repeats {value[j]!r} (items {i + 1} and {j + 1})"
-                             f"{same}; give each value once")
+        note = repeat_note(out, shown=value)
+        if note is not None:
+            raise ValueError(f"{label} {note}; give each value once")
     return out
 
 

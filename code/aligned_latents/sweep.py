@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from .chapters import get_chapter, parameters
-from .params import first_repeat, validate
+from .params import repeat_note, validate
 
 
 def slug(name: str, value) -> str:
@@ -52,14 +52,10 @@ def plan_sweep(chapter: str, params: dict, name: str, values: list) -> list[dict
                          "once")
     if not values:
         raise ValueError("--sweep needs a parameter name and at least one value")
-    rep = first_repeat(values)
-    if rep is not None:
-        i, j = rep
-        same = ("" if repr(values[i]) == repr(values[j])
-                else f" ({values[i]!r} and {values[j]!r} are the same value)")
-        raise ValueError(f"chapter {chapter!r}: sweep of parameter {name!r} repeats "
-                         f"{values[j]!r} (values {i + 1} and {j + 1}){same}; give each "
-                         "value once")
+    note = repeat_note(values, noun="values")
+    if note is not None:
+        raise ValueError(f"chapter {chapter!r}: sweep of parameter {name!r} {note}; "
+                         "give each value once")
     slugs = [slug(name, v) for v in values]
     if len(set(slugs)) != len(slugs):
         raise ValueError(f"chapter {chapter!r}: sweep values {values!r} of {name!r} "
