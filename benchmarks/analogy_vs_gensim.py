@@ -7,8 +7,8 @@ questions with an out-of-vocabulary word; ours lower-cases the questions for a
 lower-case vocabulary and skips the same questions, so both count the same questions
 (checked).
 
-Ours is :func:`aligned_latents.analogy.analogy_accuracy` with its default search (pruned
-on the CPU, :func:`aligned_latents.analogy._search_pruned`). After the two timed runs
+Ours is :func:`aligned_latents.metrics.analogy.analogy_accuracy` with its default search (pruned
+on the CPU, :func:`aligned_latents.metrics.analogy._search_pruned`). After the two timed runs
 the exhaustive float32 reference search runs too (``exhaustive_s``: the search before
 the pruning, with torch's default threads), to check that the pruned search predicts the
 same word for every question (``identical_predictions``), and the questions answered
@@ -33,8 +33,8 @@ from collections import Counter
 import numpy as np
 import torch  # imported before timing, as gensim is: imports are not timed
 
-from aligned_latents import analogy as an
-from aligned_latents.embeddings import load_embeddings
+from aligned_latents.data.embeddings import load_embeddings
+from aligned_latents.metrics import analogy as an
 
 
 def main() -> None:

@@ -14,11 +14,12 @@ standard-protocol questions are scanned exhaustively.
 
 Measured:
 
-* ``load``: :func:`aligned_latents.embeddings.load_text` on the file (in the page
+* ``load``: :func:`aligned_latents.data.embeddings.load_text` on the file (in the page
   cache), MB/s, and the growth of the peak resident memory during the load, against the
   size of the float32 matrix (target: >= 50 MB/s, < 3x the matrix);
-* ``metrics``: :func:`aligned_latents.glove.linear_model`,
-  :func:`aligned_latents.glove.encode_linear` and :func:`aligned_latents.glove.evaluate`
+* ``metrics``: :func:`aligned_latents.applications.glove.linear_model`,
+  :func:`~aligned_latents.applications.glove.encode_linear` and
+  :func:`~aligned_latents.applications.glove.evaluate`
   (wsim with both reference points, analogy, analogy accuracy with both protocols) per
   model (target: all three in < 10 minutes);
 * the peak resident memory of the whole run (``resource.getrusage``), including the
@@ -40,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aligned_latents import analogy as an
-from aligned_latents import glove as gl
-from aligned_latents import wsim as ws
-from aligned_latents.embeddings import load_text
+from aligned_latents.applications import glove as gl
+from aligned_latents.data.embeddings import load_text
+from aligned_latents.metrics import analogy as an
+from aligned_latents.metrics import wsim as ws
 
 #: Tokens with spaces, as glove.840B.300d has them (the loader keeps them whole).
 SPACED = [". . .", "- -", "at & t", "a . m .", "p . m .", ". .", "( c )", "u . s ."]

@@ -33,8 +33,8 @@ import time
 import numpy as np
 import torch
 
-from aligned_latents import nonlinear_ae as nae
-from aligned_latents.embeddings import load_default
+from aligned_latents.data.embeddings import load_default
+from aligned_latents.theory import nonlinear_ae as nae
 
 HIDDEN, LR, MOMENTUM, BATCH = 400, 0.1, 0.9, 1024
 
@@ -137,7 +137,7 @@ def main() -> None:
     if args.words < 0 or args.epochs < 1 or args.repeats < 1 or args.threads < 0:
         raise SystemExit("--words, --threads must be >= 0, --epochs and --repeats >= 1")
 
-    from aligned_latents.device import torch_device
+    from aligned_latents.util.device import torch_device
 
     if args.threads:
         torch.set_num_threads(args.threads)

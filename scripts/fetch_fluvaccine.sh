@@ -11,7 +11,7 @@
 # that message.
 set -u
 # fluVaccine.RData of r-bioc-qusage 2.32.0-1 (Debian bookworm); the same value is
-# aligned_latents.fluvaccine.SHA256.
+# aligned_latents.applications.fluvaccine.SHA256.
 SHA256=fdd80451d2c84c10701331fa0b78f9c2ae0e36399a38999f7988ea8f80440327
 dest=${1:-data/external}
 file="$dest/fluVaccine.RData"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from aligned_latents.paths import REPO_ROOT
+from aligned_latents.util.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="session")
 def run_chapter(tmp_path_factory):
-    from aligned_latents.rerun import execute_chapter
+    from aligned_latents.runs.rerun import execute_chapter
 
     def _run(name: str, **params) -> Path:
         out = tmp_path_factory.mktemp(f"rerun-{name}")

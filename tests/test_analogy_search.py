@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import analogy as an
-from aligned_latents.embeddings import Embeddings, load_default
+from aligned_latents.data.embeddings import Embeddings, load_default
+from aligned_latents.metrics import analogy as an
 
 
 def _questions(rows):

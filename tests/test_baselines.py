@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.paths import REPO_ROOT, results_root
+from aligned_latents.util.paths import REPO_ROOT, results_root
 
 #: Another baselines folder than ``tests/baselines`` (used to try the machinery on a scratch copy).
 BASELINES_ENV = "ALIGNED_LATENTS_BASELINES"

@@ -28,7 +28,7 @@ except Sphinx's genindex/search and the redirecting index.html) is opened once, 
   a caption: a paragraph that starts with bold or emphasised text (the chapters' Markdown
   captions, ``**Figure 5** ...``, ``**The power method aligns...**``) or with "Figure", or
   an element with a caption class;
-* have working sliders (``aligned_latents.sliders``): on each ``.al-slider`` exactly one
+* have working sliders (``aligned_latents.book.sliders``): on each ``.al-slider`` exactly one
   frame (``img.al-frame``) is displayed, and moving the range input, by setting its value
   and dispatching ``input`` and by the keyboard (ArrowRight/ArrowLeft), changes the
   displayed frame and the caption (``.al-caption``);
@@ -54,7 +54,7 @@ from pathlib import Path
 
 import pytest
 
-from aligned_latents.paths import REPO_ROOT
+from aligned_latents.util.paths import REPO_ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ place" that the chapter shows to fail, and that every erratum is supported.
 import numpy as np
 import pandas as pd
 
-from aligned_latents.claims import ERRATUM_KINDS, EVIDENCE
-from aligned_latents.statements import load_statements
+from aligned_latents.record.claims import ERRATUM_KINDS, EVIDENCE
+from aligned_latents.record.statements import load_statements
 
 
 def test_chapter_autoencoders(run_chapter):

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from aligned_latents.statements import load_statements
-from aligned_latents.verdicts import read_claims_file
+from aligned_latents.record.statements import load_statements
+from aligned_latents.record.verdicts import read_claims_file
 
 
 def test_chapter_cmap_reduced(run_chapter):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.statements import load_statements
+from aligned_latents.record.statements import load_statements
 
 REDUCED = {"vocab_size": 50000, "train_leaky_relu": False, "degrees": [1, 3],
            "sweep_degrees": [1, 2, 3], "gd_steps": 100000}
@@ -24,7 +24,7 @@ FAILING_ON_6B = {"fig7.n_19430", "table1.k1_accuracy_gain",
 # Values measured by the book's default run (glove.6B.50d, 400,000 words, seed 0; the Leaky
 # ReLU network trained to the companion code's loss-change rule: 17 epochs). Tolerance 1e-3: the linear rows are deterministic closed forms evaluated in
 # float32/64 (differences across BLAS builds are ~1e-6); the Leaky ReLU row depends on
-# torch's CPU kernels and on aligned_latents.nonlinear_ae's training loop (recorded with
+# torch's CPU kernels and on aligned_latents.theory.nonlinear_ae's training loop (recorded with
 # its unshuffled, rule-stopped loop of 2026-11-27; re-record it when that loop changes).
 RECORDED_TABLE1 = {
     "Original": {"wsim_mturk771": 0.513674, "wsim_men": 0.621718, "analogy": 0.438257,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from aligned_latents.chapters import CHAPTERS
-from aligned_latents.paths import book_dir
+from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.paths import book_dir
 
 CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.S)
 PAGES = sorted(p.name for p in book_dir().glob("*.md"))

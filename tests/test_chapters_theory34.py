@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from aligned_latents.claims import EVIDENCE
-from aligned_latents.figures import gaussians as figures_gaussians
-from aligned_latents.figures import stretching as figures_stretching
-from aligned_latents.statements import load_statements
-from aligned_latents.verdicts import read_claims_file
+from aligned_latents.book.figures import gaussians as figures_gaussians
+from aligned_latents.book.figures import stretching as figures_stretching
+from aligned_latents.record.claims import EVIDENCE
+from aligned_latents.record.statements import load_statements
+from aligned_latents.record.verdicts import read_claims_file
 
 pytestmark = pytest.mark.slow
 

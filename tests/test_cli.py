@@ -18,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aligned_latents import cli, compare, params, sweep
-from aligned_latents.chapters import CHAPTERS, Chapter, parameters
-from aligned_latents.paths import REPO_ROOT
+from aligned_latents.record import compare
+from aligned_latents.runs import cli, params, sweep
+from aligned_latents.util.chapters import CHAPTERS, Chapter, parameters
+from aligned_latents.util.paths import REPO_ROOT
 
 #: The chapter used for real reruns: the cheapest to execute.
 CHEAP = "stretching"
@@ -268,7 +269,7 @@ def test_glove_sweep_table_and_plot(tmp_path):
 
 
 def test_headline_columns_checked(tmp_path):
-    from aligned_latents.ledger import headline_frame
+    from aligned_latents.record.ledger import headline_frame
 
     res = tmp_path / "results" / "glove"
     res.mkdir(parents=True)
@@ -400,4 +401,4 @@ def test_verdicts_against_book_without_verdict_module(tmp_path, monkeypatch):
     monkeypatch.setattr(compare, "verdict_function", lambda: None)
     lines, changes = compare.verdicts_against_book("glove", tmp_path)
     assert changes is None and lines == [
-        "verdicts not compared: aligned_latents.verdicts is not available"]
+        "verdicts not compared: aligned_latents.record.verdicts is not available"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aligned_latents import closed_forms as cf
-from aligned_latents import gaussians as g
+from aligned_latents.theory import closed_forms as cf
+from aligned_latents.theory import gaussians as g
 
 # Two double-precision routes to the same cosine (SVD vs direct products) of well-conditioned
 # random data agree to a few hundred ulps; 1e-12 leaves a margin of ~100x over what we see.

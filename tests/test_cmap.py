@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import closed_forms, cmap, drug_alignment, l1000_sim
-from aligned_latents.fluvaccine import apply_asymmetric_encoder
-from aligned_latents.gctx import write_gctx
-from aligned_latents.linear_ae import asymmetric_encoder
+from aligned_latents.applications import cmap
+from aligned_latents.applications.fluvaccine import apply_asymmetric_encoder
+from aligned_latents.data import l1000_sim
+from aligned_latents.data.gctx import write_gctx
+from aligned_latents.metrics import drug_alignment
+from aligned_latents.theory import closed_forms
+from aligned_latents.theory.linear_ae import asymmetric_encoder
 
 COLUMNS = ["inst_id", "pert_id", "pert_iname", "pert_type", "cell_id"]
 

@@ -1,11 +1,11 @@
 """Figure 4's alignment measures and the numbers behind Section 6.3's checks
-(aligned_latents.drug_alignment)."""
+(aligned_latents.metrics.drug_alignment)."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import drug_alignment as da
-from aligned_latents.claims import EVIDENCE
+from aligned_latents.metrics import drug_alignment as da
+from aligned_latents.record.claims import EVIDENCE
 
 
 def test_evidence_follows_the_data_source():
@@ -114,8 +114,8 @@ def test_lemma1_sign_limit_predicts_the_high_degree_cosine():
     """A data set with one dominant direction: at a high degree the cosine of B s_a and
     B s_b is the sign of cos(s_a, v1) cos(s_b, v1) (Lemma 1's limit), whatever the
     original cosine."""
-    from aligned_latents.linear_ae import asymmetric_encoder
-    from aligned_latents.vectors import rowwise_cosine
+    from aligned_latents.metrics.vectors import rowwise_cosine
+    from aligned_latents.theory.linear_ae import asymmetric_encoder
 
     rng = np.random.default_rng(3)
     d = 6
@@ -133,7 +133,7 @@ def test_lemma1_sign_limit_predicts_the_high_degree_cosine():
 
 
 def test_lemma1_max_error_detects_a_wrong_direct_cosine():
-    from aligned_latents.vectors import rowwise_cosine
+    from aligned_latents.metrics.vectors import rowwise_cosine
 
     rng = np.random.default_rng(1)
     B = rng.normal(size=(5, 5))
@@ -188,7 +188,7 @@ def test_share_nearly_aligned_and_flu_median_table():
 
 
 def test_kmeans_agreement_on_a_small_simulation(tmp_path):
-    from aligned_latents import cmap
+    from aligned_latents.applications import cmap
 
     cfg = cmap.SimulationConfig(n_genes=40, cell_types=("A549", "MCF7"), n_drugs=12,
                                 replicates=2, n_controls=16, seed=2)

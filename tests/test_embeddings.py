@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from aligned_latents.embeddings import Embeddings, load_default, load_text
+from aligned_latents.data.embeddings import Embeddings, load_default, load_text
 
 GLOVE = ("the 0.1 0.2 0.3\nnan 1 2 3\nnull 4 5 6\nNA 7 8 9\n. . . 0.5 0.5 0.5\n"
          "the 9 9 9\nNone -1 -2 -3\n")

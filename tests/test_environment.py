@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from aligned_latents.paths import REPO_ROOT
+from aligned_latents.util.paths import REPO_ROOT
 
 
 def _name(req: str) -> str:

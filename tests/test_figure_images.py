@@ -1,6 +1,6 @@
 """Image baselines: every figure function of the book against its committed picture.
 
-The figures are the public functions of the modules ``aligned_latents.figures.<chapter>``
+The figures are the public functions of the modules ``aligned_latents.book.figures.<chapter>``
 whose first parameter is the results folder (named ``results``, or annotated ``Path``) and
 whose return annotation, when there is one, is a ``Figure`` (``cmap.data_source -> dict`` is
 not a figure). Each is called on ``results/<chapter>/`` of the build and compared with
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from aligned_latents.paths import results_root
+from aligned_latents.util.paths import results_root
 
 BASELINES_ENV = "ALIGNED_LATENTS_BASELINES"
 #: RMS difference (0-255 scale) allowed between a figure and its baseline. Text is rendered
@@ -68,7 +68,7 @@ def _is_figure_function(fn) -> bool:
 
 def figure_functions() -> tuple[list[tuple[str, str]], dict[str, str]]:
     """``([(chapter, function)], {chapter: import error})`` over every figures module."""
-    import aligned_latents.figures as package
+    import aligned_latents.book.figures as package
 
     found, broken = [], {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
@@ -117,7 +117,7 @@ def _results_or_skip(config) -> Path:
 def test_figure_modules_import(chapter):
     if chapter is None:
         return
-    pytest.fail(f"aligned_latents.figures.{chapter} does not import, so its figures are not "
+    pytest.fail(f"aligned_latents.book.figures.{chapter} does not import, so its figures are not "
                 f"compared: {BROKEN[chapter]}")
 
 
@@ -130,16 +130,16 @@ def test_figure_image(chapter, name, request):
     generating = request.config.getoption("--mpl-generate-path", None)
     baseline = images_root() / image_name(chapter, name)
     if not generating and not baseline.is_file():
-        pytest.fail(f"figure aligned_latents.figures.{chapter}.{name} has no baseline image "
+        pytest.fail(f"figure aligned_latents.book.figures.{chapter}.{name} has no baseline image "
                     f"{baseline}: run `make baselines` (after `make book`) and commit "
                     "tests/baselines/", pytrace=False)
     folder = root / chapter
     if not folder.is_dir():
         pytest.fail(f"{folder} is missing: the chapter {chapter!r} was not built (make book)")
-    module = importlib.import_module(f"aligned_latents.figures.{chapter}")
+    module = importlib.import_module(f"aligned_latents.book.figures.{chapter}")
     fig = getattr(module, name)(folder)
     assert isinstance(fig, Figure), (
-        f"aligned_latents.figures.{chapter}.{name}(results) returned {type(fig).__name__}, not "
+        f"aligned_latents.book.figures.{chapter}.{name}(results) returned {type(fig).__name__}, not "
         "a matplotlib Figure: annotate its return type (e.g. '-> dict') or make it private")
     return fig
 

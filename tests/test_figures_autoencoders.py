@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.figures import autoencoders as fig_ae
+from aligned_latents.book.figures import autoencoders as fig_ae
 
 
 def _theorem1_csvs(path):

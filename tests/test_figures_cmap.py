@@ -1,4 +1,4 @@
-"""The CMap chapter's figures, drawn from tiny CSVs (aligned_latents.figures.cmap)."""
+"""The CMap chapter's figures, drawn from tiny CSVs (aligned_latents.book.figures.cmap)."""
 import json
 
 import matplotlib
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from aligned_latents.figures import cmap as figures_cmap
+from aligned_latents.book.figures import cmap as figures_cmap
 
 
 def _figure4_csv(path, models):

@@ -1,4 +1,4 @@
-"""The GloVe chapter's figures (aligned_latents.figures.glove) drawn from tiny CSV files:
+"""The GloVe chapter's figures (aligned_latents.book.figures.glove) drawn from tiny CSV files:
 each returns a Figure with the expected panels and titles, labels follow the degree written
 in the files, and a missing file is a clear error."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from aligned_latents.figures import glove as fg
+from aligned_latents.book.figures import glove as fg
 
 
 def write(tmp_path, name, df):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from aligned_latents.figures import stretching as figs
+from aligned_latents.book.figures import stretching as figs
 
 
 @pytest.fixture()

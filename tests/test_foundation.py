@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import claims, paths, validation
-from aligned_latents.chapters import CHAPTERS, parameters
+from aligned_latents.record import claims
+from aligned_latents.util import paths, validation
+from aligned_latents.util.chapters import CHAPTERS, parameters
 
 
 def test_claims_rows_and_files(tmp_path, monkeypatch):
@@ -94,7 +95,7 @@ def test_every_chapter_has_one_parameters_cell_with_meanings():
 
 
 def test_leaky_relu_training_saves_and_reloads(tmp_path):
-    from aligned_latents.nonlinear_ae import encode, train_autoencoder
+    from aligned_latents.theory.nonlinear_ae import encode, train_autoencoder
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(256, 6)).astype(np.float32)
@@ -114,7 +115,7 @@ def test_leaky_relu_training_saves_and_reloads(tmp_path):
 
 
 def test_training_is_seeded():
-    from aligned_latents.nonlinear_ae import encode, train_autoencoder
+    from aligned_latents.theory.nonlinear_ae import encode, train_autoencoder
 
     X = np.random.default_rng(1).normal(size=(128, 4)).astype(np.float32)
     a, _ = train_autoencoder(X, 8, max_epochs=3, batch_size=32, seed=7, progress=False)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.gctx import (
+from aligned_latents.data.gctx import (
     COL_META,
     MATRIX,
     ROW_META,

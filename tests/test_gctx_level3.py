@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import cmap
-from aligned_latents.gctx import MATRIX, iter_gctx, read_gctx
+from aligned_latents.applications import cmap
+from aligned_latents.data.gctx import MATRIX, iter_gctx, read_gctx
 
 N_GENES = 12328
 N_LANDMARKS = 978

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aligned_latents import glove as gl
-from aligned_latents import linear_ae as lae
+from aligned_latents.applications import glove as gl
+from aligned_latents.theory import linear_ae as lae
 
 
 def _words(n, d, seed=0):

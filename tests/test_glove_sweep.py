@@ -1,4 +1,4 @@
-"""aligned_latents.glove_sweep on tiny embeddings whose answers are known by construction."""
+"""aligned_latents.applications.glove_sweep on tiny embeddings whose answers are known by construction."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from aligned_latents import analogy as an
-from aligned_latents import glove as gl
-from aligned_latents import glove_sweep as gs
-from aligned_latents import wsim as ws
-from aligned_latents.embeddings import Embeddings
+from aligned_latents.applications import glove as gl
+from aligned_latents.applications import glove_sweep as gs
+from aligned_latents.data.embeddings import Embeddings
+from aligned_latents.metrics import analogy as an
+from aligned_latents.metrics import wsim as ws
 
 
 def tiny_bench(n=60, d=5, seed=0):

@@ -1,5 +1,5 @@
-"""The ledger (:mod:`aligned_latents.ledger`), the pages built from it
-(:mod:`aligned_latents.frontpage`: book/intro.md, book/errata.md) and the button logic
+"""The ledger (:mod:`aligned_latents.record.ledger`), the pages built from it
+(:mod:`aligned_latents.record.frontpage`: book/intro.md, book/errata.md) and the button logic
 of sphinx_ext.
 
 Unit tests build ledgers from claims files that they write into a temporary results
@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aligned_latents import frontpage as F
-from aligned_latents import ledger as L
-from aligned_latents import verdicts as V
-from aligned_latents.claims import Claims
-from aligned_latents.paths import REPO_ROOT, RESULTS_ENV
-from aligned_latents.sphinx_ext import DEFAULT_BINDERHUB, repository_buttons
+from aligned_latents.book.sphinx_ext import DEFAULT_BINDERHUB, repository_buttons
+from aligned_latents.record import frontpage as F
+from aligned_latents.record import ledger as L
+from aligned_latents.record import verdicts as V
+from aligned_latents.record.claims import Claims
+from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV
 
 STATEMENTS = pd.DataFrame(
     [

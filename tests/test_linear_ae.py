@@ -1,9 +1,9 @@
-"""Unit tests of aligned_latents.linear_ae (Theorem 1, Corollaries 3-4, Appendices E-F)."""
+"""Unit tests of aligned_latents.theory.linear_ae (Theorem 1, Corollaries 3-4, Appendices E-F)."""
 import numpy as np
 import pytest
 import torch
 
-from aligned_latents import linear_ae as lae
+from aligned_latents.theory import linear_ae as lae
 
 
 def _data(n=60, d=6, r=4, seed=0):

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import cmap, fluvaccine
-from aligned_latents.embeddings import load_text
-from aligned_latents.gctx import (
+from aligned_latents.applications import cmap, fluvaccine
+from aligned_latents.data.embeddings import load_text
+from aligned_latents.data.gctx import (
     COL_META,
     MATRIX,
     ROW_META,
@@ -28,7 +28,7 @@ from aligned_latents.gctx import (
     read_gctx,
     write_gctx,
 )
-from aligned_latents.paths import REPO_ROOT
+from aligned_latents.util.paths import REPO_ROOT
 
 VECTORS = "".join(f"w{i} " + " ".join(f"{(i + j) % 7 * 0.5}" for j in range(5)) + "\n"
                   for i in range(3000))

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents import analogy as an
-from aligned_latents import wsim as ws
-from aligned_latents.embeddings import Embeddings
+from aligned_latents.data.embeddings import Embeddings
+from aligned_latents.metrics import analogy as an
+from aligned_latents.metrics import wsim as ws
 
 
 def toy():

@@ -1,4 +1,4 @@
-"""The parameter schema (aligned_latents.params): one place, every chapter, checked
+"""The parameter schema (aligned_latents.runs.params): one place, every chapter, checked
 early."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aligned_latents import params as P
-from aligned_latents.chapters import CHAPTERS, parameters
+from aligned_latents.runs import params as P
+from aligned_latents.util.chapters import CHAPTERS, parameters
 
 
 def _defaults(chapter: str) -> dict:
@@ -20,7 +20,7 @@ def test_schema_names_are_the_parameters_cell_names(chapter):
     assert chapter in P.PARAMS, f"no schema for chapter {chapter}"
     schema, cell = set(P.PARAMS[chapter]), set(parameters(chapter))
     assert schema == cell, (
-        f"aligned_latents.params.PARAMS[{chapter!r}] and book/{chapter}.md's "
+        f"aligned_latents.runs.params.PARAMS[{chapter!r}] and book/{chapter}.md's "
         "parameters cell must list the same names; only in the schema: "
         f"{sorted(schema - cell)}, only in the cell: {sorted(cell - schema)}")
 
@@ -35,7 +35,7 @@ def test_every_default_passes_its_own_schema(chapter):
 
 
 def test_c_min_agrees_with_closed_forms():
-    from aligned_latents.closed_forms import C_MIN
+    from aligned_latents.theory.closed_forms import C_MIN
 
     assert P.C_MIN == C_MIN
 

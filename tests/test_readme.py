@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from aligned_latents.frontpage import counts_markdown
-from aligned_latents.paths import REPO_ROOT, results_root
+from aligned_latents.record.frontpage import counts_markdown
+from aligned_latents.util.paths import REPO_ROOT, results_root
 
 
 def test_readme_counts_are_the_builds():

@@ -1,8 +1,8 @@
-"""Unit tests of aligned_latents.relu_ae (Theorem 2, Lemmas 3-4, Appendix G)."""
+"""Unit tests of aligned_latents.theory.relu_ae (Theorem 2, Lemmas 3-4, Appendix G)."""
 import numpy as np
 import pytest
 
-from aligned_latents import relu_ae as rae
+from aligned_latents.theory import relu_ae as rae
 
 
 def test_closed_form_solves_the_two_conditions():

@@ -1,4 +1,4 @@
-"""Atomic reruns (aligned_latents.rerun): DIR appears only complete; failed and
+"""Atomic reruns (aligned_latents.runs.rerun): DIR appears only complete; failed and
 interrupted runs are kept apart; a lock keeps two runs out of one folder; run.json says
 what ran.
 
@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aligned_latents import cli, compare, params, rerun
-from aligned_latents.chapters import CHAPTERS, Chapter
+from aligned_latents.record import compare
+from aligned_latents.runs import cli, params, rerun
+from aligned_latents.util.chapters import CHAPTERS, Chapter
 
 FAKE_MD = textwrap.dedent("""\
     ---
@@ -44,7 +45,7 @@ FAKE_MD = textwrap.dedent("""\
 
     ```{code-cell} ipython3
     import time
-    from aligned_latents.paths import results_dir
+    from aligned_latents.util.paths import results_dir
     time.sleep(sleep)
     assert x < 5, "x must be below 5"
     text = open(data).read().strip() if data else ""
@@ -61,8 +62,9 @@ FAKE_SCHEMA = {"x": params.Spec("int", minimum=0),
 DRIVER = textwrap.dedent("""\
     import sys
     from pathlib import Path
-    from aligned_latents import cli, params
-    from aligned_latents.chapters import CHAPTERS, Chapter
+    from aligned_latents.runs import cli
+    from aligned_latents.runs import params
+    from aligned_latents.util.chapters import CHAPTERS, Chapter
 
     class Fake(Chapter):
         @property

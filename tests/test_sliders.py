@@ -1,4 +1,4 @@
-"""The book's sliders (``aligned_latents.sliders``): self-contained HTML over precomputed
+"""The book's sliders (``aligned_latents.book.sliders``): self-contained HTML over precomputed
 frames, Procrustes alignment of 2-D frames, and the Figure 5 frame of the gaussians chapter.
 
 The HTML is checked by parsing it (structure, escaping, no external URL); one test moves a
@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from aligned_latents import sliders
-from aligned_latents.sliders import frames_slider, png_size, procrustes_align
+from aligned_latents.book import sliders
+from aligned_latents.book.sliders import frames_slider, png_size, procrustes_align
 
 
 def _png(w=40, h=30, value=0) -> bytes:
@@ -275,9 +275,9 @@ def test_common_limits():
 # --- Figure 5's frames -------------------------------------------------------------------
 
 def test_figure5_frame():
-    from aligned_latents import closed_forms as cf
-    from aligned_latents import gaussians as g
-    from aligned_latents.figures import gaussians as figs
+    from aligned_latents.book.figures import gaussians as figs
+    from aligned_latents.theory import closed_forms as cf
+    from aligned_latents.theory import gaussians as g
 
     mix = g.cor1_mixture(-0.9)
     X, labels = g.sample_mixture(mix.mus, mix.covs, 50, np.random.default_rng(0))

@@ -1,7 +1,7 @@
 """The execution cache is cleared when the package changes (it keys on notebook code only)."""
 from __future__ import annotations
 
-from aligned_latents.sphinx_ext import (
+from aligned_latents.book.sphinx_ext import (
     invalidate_cache_if_package_changed,
     package_digest,
 )

@@ -1,4 +1,4 @@
-"""The list of the paper's statements (aligned_latents/paper_statements.csv) and its loader.
+"""The list of the paper's statements (aligned_latents/record/paper_statements.csv) and its loader.
 
 Checks the shipped file (exact columns, unique ids, known kinds and chapters, every numbered
 object of the paper present with its kind) and that ``load_statements`` rejects malformed
@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import pytest
 
-from aligned_latents.statements import (
+from aligned_latents.record.statements import (
     CHAPTERS,
     KINDS,
     STATEMENT_COLUMNS,
@@ -131,7 +131,7 @@ def test_not_checkable_is_a_reason_or_empty(table):
 def test_file_ships_with_the_package():
     from importlib import resources
 
-    res = resources.files("aligned_latents").joinpath("paper_statements.csv")
+    res = resources.files("aligned_latents.record").joinpath("paper_statements.csv")
     assert res.is_file()
 
 

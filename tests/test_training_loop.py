@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from aligned_latents import nonlinear_ae as nae
+from aligned_latents.theory import nonlinear_ae as nae
 
 
 def _data(n=300, d=5, seed=0):

@@ -1,7 +1,7 @@
-"""One verdict per statement of the paper (:mod:`aligned_latents.verdicts`).
+"""One verdict per statement of the paper (:mod:`aligned_latents.record.verdicts`).
 
 The unit tests write small statements tables and genuine ``claims.csv`` files (recorded
-with :class:`aligned_latents.claims.Claims`) into a temporary results root, one file per
+with :class:`aligned_latents.record.claims.Claims`) into a temporary results root, one file per
 chapter, and check each verdict rule, the re-checking of every row (a tampered or
 unreadable file is an error naming the file and the row) and ``verdicts.csv``. The last
 test compares the book's own verdicts (``results/ledger/verdicts.csv``, written by the
@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aligned_latents import verdicts as V
-from aligned_latents.claims import Claims
-from aligned_latents.paths import REPO_ROOT, RESULTS_ENV
+from aligned_latents.record import verdicts as V
+from aligned_latents.record.claims import Claims
+from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV
 
 STATEMENTS = pd.DataFrame(
     [
@@ -318,7 +318,7 @@ def test_book_verdicts_match_recorded():
         pytest.skip(f"{build} does not exist: the book was not built (make book)")
     if not V.RECORDED_VERDICTS.is_file():
         pytest.fail(f"{V.RECORDED_VERDICTS} is missing: after a full build, record the "
-                    "verdicts with: .venv/bin/python -c 'from aligned_latents.verdicts "
+                    "verdicts with: .venv/bin/python -c 'from aligned_latents.record.verdicts "
                     "import record_verdicts; print(record_verdicts())'")
     problems = V.compare_verdicts(build, V.RECORDED_VERDICTS)
     assert not problems, ("the build's verdicts differ from "

@@ -1,0 +1,527 @@
+"""What the opening page (``book/intro.md``) and the errata page show.
+
+Both pages are executed at every build, after every chapter (see
+:mod:`aligned_latents.book.sphinx_ext`); they read the ledger
+(:func:`aligned_latents.record.ledger.build`) and render it with the functions here as MyST
+Markdown, displayed with ``display(Markdown(...))`` (myst-nb parses it with
+``render_markdown_format: myst``, so the ``{ref}`` roles and ``{dropdown}`` directives
+work):
+
+* :func:`counts_markdown`: the verdict counts in plain words;
+* :func:`scope_markdown`: what is and is not checked here;
+* :func:`problems_markdown`: the statements that do not, or only partly, reproduce;
+* :func:`evidence_markdown`: verdicts by kind of evidence;
+* :func:`verdicts_markdown`: every statement with its verdict, one dropdown per chapter;
+* :func:`ledger_markdown`: every check, one dropdown per chapter;
+* :func:`errata_summary_markdown` and :func:`errata_markdown`: the errata, by kind;
+* :func:`figure1`: the paper's Figure 1, redrawn from the chapters' results, and
+  :func:`figure1_claims`: the opening page's own checks of it (``results/intro/``).
+
+No number on these pages is typed: every one is computed from the ledger here.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from aligned_latents.record.claims import ERRATUM_KINDS
+from aligned_latents.record.ledger import (
+    CHAPTER_LABELS,
+    DIGEST_PREFIX,
+    Ledger,
+    chapter_ref,
+    md_escape,
+    short_numbers,
+)
+from aligned_latents.record.verdicts import (
+    EVIDENCE,
+    GAPS,
+    VERDICTS,
+    strongest_evidence,
+    verdict_counts,
+)
+from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.paths import results_root
+
+_FAIL = "color:#b02a37;font-weight:bold"
+
+#: Verdicts shown in red (the statement does not, or only partly, reproduce; or a gap).
+RED_VERDICTS = ("partly", "not reproduced", *GAPS)
+
+#: How each verdict reads in a sentence ("3 are confirmed ..."): singular, plural.
+_PHRASES = {
+    "confirmed": ("is confirmed (exactly or on the paper's own simulations)",
+                  "are confirmed (exactly or on the paper's own simulations)"),
+    "confirmed on substitute data": (
+        "is confirmed on substitute data (real data other than the paper's)",
+        "are confirmed on substitute data (real data other than the paper's)"),
+    "only illustrated on designed data": (
+        ("is only illustrated on data this book designed (no evidence for the paper's "
+         "empirical claim)"),
+        ("are only illustrated on data this book designed (no evidence for the paper's "
+         "empirical claim)")),
+    "erratum": ("is an erratum whose corrected form holds",
+                "are errata whose corrected form holds"),
+    "partly": ("partly reproduces", "partly reproduce"),
+    "not reproduced": ("does not reproduce", "do not reproduce"),
+    "not checkable here": ("cannot be checked here", "cannot be checked here"),
+    "missing": ("has no results in this build (its chapter did not run)",
+                "have no results in this build (their chapter did not run)"),
+    "not checked": ("has no check recorded", "have no check recorded"),
+}
+
+#: What each kind of erratum means (the errata page's overview).
+ERRATUM_MEANINGS = {
+    "error": "the mathematics is wrong",
+    "typo": "notation or typesetting; the intended meaning is clear",
+    "ambiguity": "the text can be read in more than one way",
+    "convention": "a convention the paper leaves implicit",
+}
+
+#: Kinds of statement in a sentence (singular, plural), in the order they are listed.
+_KINDS = {"definition": ("definition", "definitions"), "lemma": ("lemma", "lemmas"),
+          "theorem": ("theorem", "theorems"),
+          "corollary": ("corollary", "corollaries"), "figure": ("figure", "figures"),
+          "table": ("table", "tables"),
+          "equation": ("displayed equation", "displayed equations"),
+          "sentence": ("sentence of the text", "sentences of the text")}
+
+#: Evidence kinds in table headers (short, so that tables stay narrow).
+_EVIDENCE_HEAD = {"exact": "exact", "simulation": "simulation",
+                  "substitute-data": "substitute data",
+                  "designed-data": "designed data", "none": "no check"}
+
+
+def red(text: str) -> str:
+    """Text in the red of failing rows (class ``ledger-fail``)."""
+    return f'<span class="ledger-fail" style="{_FAIL}">{text}</span>' if text else text
+
+
+def _verdict_cell(verdict: str) -> str:
+    text = md_escape(verdict)
+    return red(text) if verdict in RED_VERDICTS else text
+
+
+_TEX = re.compile(r"\\[A-Za-z]+|[\^_]\{|&=|\^T\b")
+
+
+_ATOM = r"(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|\w)"
+#: a base with two subscripts or two superscripts (``\Sigma_A^{(0)}_{i,i}``): TeX and
+#: MathJax refuse it
+_DOUBLE = re.compile(rf"_{_ATOM}\^{_ATOM}_|\^{_ATOM}_{_ATOM}\^|_{_ATOM}_|\^{_ATOM}\^")
+
+
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for ch in tex:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _tex(segment: str, limit: int | None = None) -> str:
+    """A piece of the paper's TeX: typeset inline (``$...$``) when it is a whole
+    formula; shown as its source in a code span when the quote cut it (unbalanced
+    braces, an ellipsis, an alignment fragment), so no raw TeX sits in prose."""
+    cut = "..." in segment or "…" in segment
+    seg = re.sub(r"\\(quad|qquad)\b", " ", segment.replace("&", " "))
+    seg = " ".join(seg.replace("\\\\", " ").split()).strip(" ,.;")
+    # in a table (a limit given) a long formula cannot wrap: shown as wrapping source
+    whole = (not cut and _balanced(seg) and not _DOUBLE.search(seg)
+             and (limit is None or len(seg) <= min(limit, 60)))
+    if whole:
+        return "$" + seg.replace("|", "\\|") + "$"
+    src = " ".join(segment.replace("\\\\", " ").split())
+    if limit is not None and len(src) > limit:
+        src = src[:limit].rstrip() + " …"
+    return "`" + src.replace("`", "'") + "`"
+
+
+def md_quote(text, limit: int | None = None) -> str:
+    """The paper's words for a MyST table cell or paragraph: its inline math typeset,
+    a formula quoted without ``$`` (a displayed equation) typeset too, a formula that the
+    quote cuts shown as TeX source in a code span (:func:`_tex`); everything else
+    escaped (:func:`md_escape`) and cut at a word boundary outside math to about
+    ``limit`` characters, with an ellipsis."""
+    text = " ".join(str("" if text is None else text).split()).replace("$$", "$")
+    if text.count("$") % 2:          # a fragment of a display: its $ are not pairs
+        if not _TEX.search(text.replace("$", "")):
+            return md_escape(text)
+        text = text.replace("$", "")
+    if "$" not in text and _TEX.search(text):
+        return _tex(text, limit)
+    if limit is not None and len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+        if cut.count("$") % 2:
+            cut = cut[:cut.rindex("$")].rstrip()
+        text = cut.rstrip(" ,;:") + " …"
+    parts = text.split("$")
+    return "".join(md_escape(p) if i % 2 == 0 else _tex(p, limit)
+                   for i, p in enumerate(parts))
+
+
+def _number(n: int, verdict: str) -> str:
+    one, many = _PHRASES[verdict]
+    return f"{n} {one if n == 1 else many}"
+
+
+def _hold(ok: int, n: int) -> str:
+    """'1 of 2 checks hold', '0 of 1 check holds'."""
+    return f"{ok} of {n} check{'s' if n != 1 else ''} hold{'s' if n == 1 else ''}"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- the verdicts ---------------------------------------------------------------------
+def counts_markdown(verdicts: pd.DataFrame) -> str:
+    """The verdict counts in one sentence (every verdict, zero or not; gaps in red).
+
+    Designed-data verdicts are never added to a confirmed total.
+    """
+    counts = verdict_counts(verdicts)
+    n = len(verdicts)
+    items = [_number(counts[v], v) for v in VERDICTS]
+    items += [red(_number(counts[g], g)) for g in GAPS if counts.get(g)]
+    head = f"Of the paper's {n} statement{'s' if n != 1 else ''}, "
+    return head + _join(items) + "."
+
+
+def scope_markdown(verdicts: pd.DataFrame) -> str:
+    """What this edition checks and what it does not: the number of statements listed,
+    checked, and those that cannot be checked here with the reason of each."""
+    n = len(verdicts)
+    nc = verdicts[verdicts["verdict"] == "not checkable here"]
+    checked = int((verdicts["n_checks"].astype(int) > 0).sum())
+    n_checks = int(verdicts["n_checks"].astype(int).sum())
+    kinds = verdicts["kind"].value_counts()
+    order = [k for k in _KINDS if k in kinds] + [k for k in kinds.index
+                                                 if k not in _KINDS]
+    parts = [f"{int(kinds[k])} {_KINDS.get(k, (k, k + 's'))[int(kinds[k]) != 1]}"
+             for k in order]
+    text = (f"Every statement of the paper ({n} in all: {_join(parts)}) is listed "
+            f"below with a verdict. {checked} of them are checked by {n_checks} "
+            "computations of the chapters")
+    if nc.empty:
+        return text + "; none is left unchecked for want of data or code."
+    text += (f"; {len(nc)} could not be checked here, because no computation of this "
+             "book can bear on them:\n\n")
+    return text + "\n".join(f"- {md_escape(r['location'])}: {md_escape(r['note'])}"
+                            for r in nc.to_dict("records"))
+
+
+def _failing_lines(checks: pd.DataFrame, limit: int = 4) -> list[str]:
+    lines = []
+    for r in checks.head(limit).to_dict("records"):
+        lines.append(f"{md_escape(r['quantity'])}: expected "
+                     f"{md_escape(short_numbers(r['expected']))}, measured "
+                     f"{md_escape(short_numbers(r['measured']))}")
+    if len(checks) > limit:
+        lines.append(f"and {len(checks) - limit} more (see the checks below)")
+    return lines
+
+
+def problems_markdown(ledger: Ledger) -> str:
+    """The statements that do not reproduce, then those that partly do, in plain words:
+    where, the paper's words, what was measured, and the likely reason (the checks'
+    ``detail``)."""
+    v = ledger.verdicts
+    rows = pd.concat([v[v["verdict"] == "not reproduced"], v[v["verdict"] == "partly"]])
+    if rows.empty:
+        return "Every statement that could be checked reproduces, at least in part."
+    table = ledger.table
+    items = []
+    for r in rows.to_dict("records"):
+        failing = table[(table["statement"] == r["statement"]) & ~table["holds"]]
+        said = (f"**{md_escape(r['location'])}** ({chapter_ref(r['chapter'])}; "
+                f"{red(md_escape(r['verdict']))}): the paper says “"
+                f"{md_quote(r['quote'])}”. ")
+        said += (_hold(int(r["n_hold"]), int(r["n_checks"])) + "; not holding: "
+                 + "; ".join(_failing_lines(failing)) + ".")
+        if r["note"]:
+            said += f" Likely reason: {md_escape(r['note'])}"
+        items.append("- " + said)
+    return "\n".join(items)
+
+
+def evidence_markdown(verdicts: pd.DataFrame) -> str:
+    """Statements by verdict (rows) and strongest kind of evidence (columns), with
+    totals; kinds of evidence that no statement has are left out."""
+    ev = strongest_evidence(verdicts)
+    kinds = [e for e in (*EVIDENCE, "none") if (ev == e).any()]
+    ct = pd.crosstab(verdicts["verdict"], ev)
+    lines = ["| verdict | " + " | ".join(_EVIDENCE_HEAD[k] for k in kinds) + " | all |",
+             "|---|" + "---:|" * (len(kinds) + 1)]
+    for verdict in [x for x in VERDICTS + GAPS if x in ct.index]:
+        cells = [str(int(ct.loc[verdict].get(k, 0))) for k in kinds]
+        lines.append(f"| {_verdict_cell(verdict)} | " + " | ".join(cells)
+                     + f" | {int(ct.loc[verdict].sum())} |")
+    lines.append("| all | " + " | ".join(str(int((ev == k).sum())) for k in kinds)
+                 + f" | {len(verdicts)} |")
+    return "\n".join(lines)
+
+
+def _groups(frame: pd.DataFrame):
+    """(chapter, rows) in reading order, then any other chapter names."""
+    names = [c for c in CHAPTERS if (frame["chapter"] == c).any()]
+    names += [c for c in dict.fromkeys(frame["chapter"]) if c not in CHAPTERS]
+    for name in names:
+        yield name, frame[frame["chapter"] == name]
+
+
+def _title(chapter: str) -> str:
+    if chapter in CHAPTERS:
+        return md_escape(CHAPTERS[chapter].title)
+    return "The opening page" if chapter == "intro" else md_escape(chapter)
+
+
+def _dropdown(title: str, body: str) -> str:
+    return f"```{{dropdown}} {title}\n{body}\n```"
+
+
+def verdicts_markdown(verdicts: pd.DataFrame, quote_limit: int = 110) -> str:
+    """Every statement with its verdict, one dropdown per chapter: where, the paper's
+    words (shortened to ``quote_limit`` characters), evidence, verdict, chapter link."""
+    blocks = []
+    for ch, sub in _groups(verdicts):
+        counts = sub["verdict"].value_counts()
+        tally = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS + GAPS
+                          if v in counts)
+        lines = ["| where | the paper says | evidence | verdict | chapter |",
+                 "|---|---|---|---|---|"]
+        for r in sub.to_dict("records"):
+            ev = md_escape(r["evidence"].replace("+", ", ")) or "none"
+            link = chapter_ref(r["chapter"]) if r["chapter"] in CHAPTER_LABELS else ""
+            lines.append(f"| {md_escape(r['location'])} | "
+                         f"{md_quote(r['quote'], quote_limit)} | {ev} | "
+                         f"{_verdict_cell(r['verdict'])} | {link} |")
+        head = f"{_title(ch)}: {len(sub)} statement{'s' if len(sub) != 1 else ''}"
+        blocks.append(_dropdown(f"{head} ({tally})", "\n".join(lines)))
+    return "\n\n".join(blocks)
+
+
+def ledger_markdown(ledger: Ledger) -> str:
+    """Every check, one dropdown per chapter (failing and missing rows in red), and the
+    ledger digest that :func:`aligned_latents.record.ledger.check` reads on the page."""
+    blocks = []
+    for ch, sub in _groups(ledger.table):
+        if ch in ledger.missing:
+            body = red(f"results missing: {md_escape(f'results/{ch}/claims.csv')} was "
+                       "not written in this build")
+            blocks.append(_dropdown(f"{_title(ch)}: results missing", body))
+            continue
+        n, ok = len(sub), int(sub["holds"].sum())
+        lines = ["| holds | statement | quantity | expected | measured | evidence |",
+                 "|---|---|---|---|---|---|"]
+        for r in sub.to_dict("records"):
+            cells = [md_escape(r["statement"]), md_escape(r["quantity"]),
+                     md_escape(short_numbers(r["expected"])),
+                     md_escape(short_numbers(r["measured"])), md_escape(r["evidence"])]
+            verdict = "yes"
+            if not r["holds"]:
+                cells, verdict = [red(c) for c in cells], red("NO")
+            lines.append("| " + " | ".join([verdict, *cells]) + " |")
+        blocks.append(_dropdown(f"{_title(ch)}: {_hold(ok, n)}",
+                                f"Chapter {chapter_ref(ch)}.\n\n" + "\n".join(lines)))
+    return "\n\n".join(blocks) + "\n\n" + digest_markdown(ledger)
+
+
+def digest_markdown(ledger: Ledger) -> str:
+    """The small print naming the ledger files and the digest the tests compare."""
+    return (f"<small>{DIGEST_PREFIX}{ledger.digest}; written to "
+            f"{md_escape('results/ledger/ledger.csv')}, "
+            f"{md_escape('verdicts.csv')} and {md_escape('ledger.json')}.</small>")
+
+
+# -- the errata -----------------------------------------------------------------------
+def errata_summary_markdown(errata: pd.DataFrame) -> str:
+    """How many errata of each kind, and how many the computation supports."""
+    lines = ["| kind | meaning | errata | supported |", "|---|---|---:|---:|"]
+    for kind in ERRATUM_KINDS:
+        sub = errata[errata["kind"] == kind]
+        ok = sum(str(s).strip().lower() == "true" for s in sub["supports"])
+        cell = str(ok) if ok == len(sub) else red(str(ok))
+        lines.append(f"| {kind} | {md_escape(ERRATUM_MEANINGS[kind])} | {len(sub)} | "
+                     f"{cell} |")
+    return "\n".join(lines)
+
+
+def errata_markdown(errata: pd.DataFrame, kind: str) -> str:
+    """The errata of one kind: the paper's words, the computation's, and the numbers
+    (the paper's value only where it states one); a correction the numbers stop
+    supporting is red."""
+    if kind not in ERRATUM_KINDS:
+        raise ValueError(f"kind must be one of {ERRATUM_KINDS}, got {kind!r}")
+    sub = errata[errata["kind"] == kind]
+    if sub.empty:
+        return f"No erratum of kind *{kind}* was recorded in this build."
+    blocks = []
+    for i, r in enumerate(sub.to_dict("records"), 1):
+        ok = str(r["supports"]).strip().lower() == "true"
+        verdict = ("supported by the computation" if ok
+                   else red("NOT supported by the computation"))
+        nums = []
+        if str(r["paper_value"]).strip():
+            nums.append(f"paper value {md_escape(short_numbers(r['paper_value']))}")
+        nums.append(f"corrected value {md_escape(short_numbers(r['corrected_value']))}")
+        nums.append(f"measured {md_escape(short_numbers(r['measured']))}")
+        nums = ", ".join(nums)
+        where = f"{chapter_ref(r['chapter'])}; {md_escape(r['location'])}"
+        if str(r.get("statement", "")).strip():
+            where += f"; statement {md_escape(r['statement'])}"
+        blocks.append(
+            f"**{i}. {md_escape(r['erratum'])}** ({where}): {verdict}\n\n"
+            f"- the paper says: “{md_quote(r['paper_says'])}”\n"
+            f"- the computation says: {md_quote(r['computation_says'])}\n"
+            f"- checked on {md_escape(r['quantity'])}: " + (nums if ok else red(nums)))
+    return "\n\n".join(blocks)
+
+
+# -- Figure 1 of the paper, from this book's results ----------------------------------
+FIGURE1_SOURCES = {"a": ("glove", "figure3.csv"), "b": ("cmap", "figure4.csv")}
+
+
+def _cmap_data_label(figure4_path) -> str:
+    """', SIMULATED data' unless the CMap chapter says it ran on real data
+    (``data_source.json``)."""
+    src = Path(figure4_path).parent / "data_source.json"
+    try:
+        simulated = json.loads(src.read_text())["simulated"]
+    except (OSError, ValueError, KeyError):
+        simulated = True  # unknown: say so rather than pass it off as real data
+    return ",\nSIMULATED data" if simulated else ",\nreal L1000 data"
+
+
+def figure1(root: Path | None = None):
+    """The paper's Figure 1 from the book's own results.
+
+    (a) negation pairs (``results/glove/figure3.csv``: MDS coordinates, ``space``
+    original or ``linear_k2``), an arrow from each word to its negation, original beside
+    aligned; (b) drug signatures (``results/cmap/figure4.csv``): cosine similarity of
+    each drug's signatures in two cell types, original vs latent space, one colour per
+    model. A missing file leaves its panel with a message saying so. Returns (figure,
+    notes) where ``notes`` lists the missing inputs.
+    """
+    import matplotlib.pyplot as plt
+
+    from aligned_latents.book import style
+
+    style.use()
+    root = Path(root) if root is not None else results_root()
+    # large enough to read at the page's width: (a) two panels on top, (b) below
+    fig = plt.figure(figsize=(8.5, 8.8))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.05])
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
+            fig.add_subplot(grid[1, :])]
+    notes = []
+    path_a = root.joinpath(*FIGURE1_SOURCES["a"])
+    if path_a.is_file():
+        df = pd.read_csv(path_a)
+        k_hi = highest_linear_degree(df["space"])
+        space_hi = f"linear_k{k_hi}" if k_hi is not None else "linear"
+        for ax, space, title in [
+                (axes[0], "original", "(a) negation pairs, original GloVe"),
+                (axes[1], space_hi, f"(a) after linear autoencoding, k = {k_hi}")]:
+            sub = df[df["space"] == space]
+            for r in sub.to_dict("records"):
+                ax.annotate("", xy=(r["xb"], r["yb"]), xytext=(r["xa"], r["ya"]),
+                            arrowprops={"arrowstyle": "->", "color": "tab:blue",
+                                        "lw": 1.2})
+                ax.plot([r["xa"], r["xb"]], [r["ya"], r["yb"]], "o", ms=3,
+                        color="tab:blue")
+                ax.annotate(str(r["word_a"]), (r["xa"], r["ya"]), fontsize=9)
+                ax.annotate(str(r["word_b"]), (r["xb"], r["yb"]), fontsize=9,
+                            color="tab:red")
+            ax.set_title(title, fontsize=11)
+            if sub.empty:
+                ax.text(0.5, 0.5, f"no rows with space={space}", ha="center",
+                        transform=ax.transAxes)
+            ax.set_xticks([]), ax.set_yticks([])
+    else:
+        notes.append("/".join(FIGURE1_SOURCES["a"]))
+        for ax in axes[:2]:
+            ax.text(0.5, 0.5, "missing:\nresults/glove/figure3.csv", ha="center",
+                    va="center", color="#b02a37", transform=ax.transAxes)
+            ax.set_xticks([]), ax.set_yticks([])
+        axes[0].set_title("(a) negation pairs (missing)", fontsize=11)
+    ax = axes[2]
+    path_b = root.joinpath(*FIGURE1_SOURCES["b"])
+    if path_b.is_file():
+        df = pd.read_csv(path_b)
+        for model, sub in df.groupby("model", sort=False):
+            ax.scatter(sub["cos_original"], sub["cos_latent"], s=18, label=str(model))
+        lo = float(min(df["cos_original"].min(), df["cos_latent"].min(), 0))
+        ax.plot([lo, 1], [lo, 1], "k--", lw=0.8, label="no change")
+        ax.set_xlabel("cosine, original space")
+        ax.set_ylabel("cosine, latent space")
+        ax.legend(fontsize=9)
+        ax.set_title("(b) drug signatures across cell types"
+                     f"{_cmap_data_label(path_b)}".replace(",\n", ", "), fontsize=11)
+    else:
+        notes.append("/".join(FIGURE1_SOURCES["b"]))
+        ax.text(0.5, 0.5, "missing:\nresults/cmap/figure4.csv", ha="center",
+                va="center", color="#b02a37", transform=ax.transAxes)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title("(b) drug signatures (missing)", fontsize=11)
+    return fig, notes
+
+
+def highest_linear_degree(spaces) -> int | None:
+    """The highest k among space names ``linear_k<k>`` (the chapter's highest degree,
+    whatever ``degrees`` was), or None when there is none."""
+    ks = [int(m.group(1)) for s in set(map(str, spaces))
+          if (m := re.fullmatch(r"linear_k(\d+)", s))]
+    return max(ks) if ks else None
+
+
+
+def figure1_claims(root: Path | None = None):
+    """The opening page's checks of Figure 1 (statement ``fig1``), from the chapters'
+    results; the caller writes them (``.write()`` -> ``results/intro/claims.csv``).
+
+    (a) the mean pairwise cosine between the negation arrows of Figure 3's MDS picture
+    (``results/glove/figure3.csv``) is larger after linear autoencoding than before
+    (GloVe 6B 50d: substitute data); (b) for each model of ``results/cmap/figure4.csv``,
+    the median cosine of a drug's signatures across the two cell types is larger in the
+    latent space than in the original space (designed data unless ``data_source.json``
+    says the CMap chapter ran on real L1000 data). A missing file gives no check, so
+    ``fig1`` is then reported as a gap.
+    """
+    from aligned_latents.applications.glove import arrow_alignment
+    from aligned_latents.record.claims import Claims
+
+    root = Path(root) if root is not None else results_root()
+    claims = Claims("intro")
+    path_a = root.joinpath(*FIGURE1_SOURCES["a"])
+    if path_a.is_file():
+        df_a = pd.read_csv(path_a)
+        align = arrow_alignment(df_a)
+        k_hi = highest_linear_degree(df_a["space"])
+        gain = float(align.get(f"linear_k{k_hi}", float("nan"))
+                     - align.get("original", 0.0))
+        if pd.notna(gain):
+            claims.at_least(
+                "Figure 1 (a)", "mean cosine between negation arrows (Figure 3 MDS): "
+                f"linear k={k_hi} minus original", gain, 0.0, statement="fig1",
+                evidence="substitute-data",
+                detail="GloVe 6B 50d, two-dimensional MDS of the negation pairs")
+    path_b = root.joinpath(*FIGURE1_SOURCES["b"])
+    if path_b.is_file():
+        df = pd.read_csv(path_b)
+        real = "real" in _cmap_data_label(path_b)
+        for model, sub in df.groupby("model", sort=False):
+            diff = float((sub["cos_latent"] - sub["cos_original"]).median())
+            claims.at_least(
+                "Figure 1 (b)", f"median over drugs of cos latent minus cos original "
+                f"({model})", diff, 0.0, statement="fig1",
+                evidence="substitute-data" if real else "designed-data",
+                detail=("real L1000 data" if real else
+                        "simulated L1000-like data designed by this book"))
+    return claims

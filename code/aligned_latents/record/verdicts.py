@@ -1,0 +1,338 @@
+"""One verdict per statement of the paper, from the chapters' checks.
+
+Every row of ``paper_statements.csv`` (:mod:`aligned_latents.record.statements`) gets a verdict
+from the ``claims.csv`` rows that name it (:mod:`aligned_latents.record.claims`):
+
+``confirmed``
+    every check holds, and at least one is ``exact`` or ``simulation`` evidence;
+``confirmed on substitute data``
+    every check holds, the strongest evidence is real data other than the paper's;
+``only illustrated on designed data``
+    every check holds, but all of them are on data this book generated;
+``erratum``
+    the text is wrong (an erratum of kind ``error``) and the corrected statement holds;
+``partly``
+    some checks hold, some do not (the table says which);
+``not reproduced``
+    no check holds;
+``not checkable here``
+    the statement lists why no computation here can bear on it.
+
+Two further values are not verdicts but gaps, and the tests refuse them: ``missing``
+(the chapter that checks the statement wrote no results) and ``not checked`` (the
+chapter ran but recorded no check of it).
+
+Every ``claims.csv`` is read through :func:`read_claims_file`, which recomputes each
+row's ``holds`` from its ``expected``, ``measured`` and ``tolerance``
+(:func:`aligned_latents.record.claims.recompute_holds`): a row whose stored ``holds`` disagrees
+with its own numbers, or whose numbers cannot be read, is a ``ValueError`` naming the
+file and the row.
+
+A build's verdicts are recorded with :func:`record_verdicts`
+(``tests/recorded_verdicts.csv``) and later builds are compared with that record by
+:func:`compare_verdicts`, so that a verdict that changes is seen.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from aligned_latents.record.claims import CLAIM_COLUMNS, EVIDENCE, recompute_holds
+from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.paths import REPO_ROOT, results_root
+
+#: Everything that writes ``results/<name>/claims.csv``: the chapters, in reading order,
+#: then the opening page (``intro``), which checks Figure 1 from the chapters' results.
+RESULT_CHAPTERS = (*CHAPTERS, "intro")
+
+VERDICTS = ("confirmed", "confirmed on substitute data",
+            "only illustrated on designed data", "erratum", "partly", "not reproduced",
+            "not checkable here")
+GAPS = ("missing", "not checked")
+
+#: The columns of ``results/ledger/verdicts.csv``; the first four are the issue's.
+VERDICT_COLUMNS = ["statement", "location", "evidence", "verdict", "kind", "chapter",
+                   "quote", "n_checks", "n_hold", "checked", "not_holding", "note"]
+
+#: The columns a statements table must have (see :mod:`aligned_latents.record.statements`).
+STATEMENT_COLUMNS = ["statement", "location", "kind", "chapter", "quote",
+                     "not_checkable"]
+
+#: The recorded verdicts of a build that the tests compare later builds with.
+RECORDED_VERDICTS = REPO_ROOT / "tests" / "recorded_verdicts.csv"
+
+#: Stored ``holds`` values and what they mean.
+_BOOL = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _statements(statements: pd.DataFrame | None) -> pd.DataFrame:
+    """``statements`` (or ``paper_statements.csv``) as strings, its columns checked."""
+    if statements is None:
+        from aligned_latents.record.statements import load_statements
+
+        statements = load_statements()
+    lacking = [c for c in STATEMENT_COLUMNS if c not in statements.columns]
+    if lacking:
+        raise ValueError(f"the statements table lacks columns {lacking}; "
+                         f"it must have {STATEMENT_COLUMNS}")
+    out = statements.fillna("").astype(str)
+    dup = sorted(set(out["statement"][out["statement"].duplicated()]))
+    if dup:
+        raise ValueError("statement ids repeat in the statements table: "
+                         + ", ".join(dup))
+    return out
+
+
+def _row_name(path: Path, i: int, row: dict) -> str:
+    return (f"{path}, row {i + 1} (line {i + 2}: claim {row.get('claim', '')!r}, "
+            f"quantity {row.get('quantity', '')!r})")
+
+
+def read_claims_file(path: Path) -> pd.DataFrame:
+    """One ``claims.csv``, every row re-checked (``holds`` recomputed, a bool column).
+
+    Raises ``ValueError`` naming the file and the row when a column is missing, a row's
+    numbers cannot be read, its stored ``holds`` is neither True nor False, or the
+    stored ``holds`` disagrees with the one its ``expected``/``measured``/``tolerance``
+    give.
+    """
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    lacking = [c for c in CLAIM_COLUMNS if c not in df.columns]
+    if lacking:
+        raise ValueError(f"{path} lacks columns {lacking} (it must have "
+                         f"{CLAIM_COLUMNS}; a file written by an older version of the "
+                         "book: rebuild it)")
+    holds = []
+    for i, row in enumerate(df.to_dict("records")):
+        stored = _BOOL.get(str(row["holds"]).strip().lower())
+        if stored is None:
+            raise ValueError(f"{_row_name(path, i, row)}: holds must be True or False, "
+                             f"got {row['holds']!r}")
+        if row["evidence"] not in EVIDENCE:
+            raise ValueError(f"{_row_name(path, i, row)}: evidence must be one of "
+                             f"{EVIDENCE}, got {row['evidence']!r}")
+        if not str(row["statement"]).strip():
+            raise ValueError(f"{_row_name(path, i, row)}: names no statement")
+        try:
+            now = recompute_holds(row)
+        except ValueError as exc:
+            raise ValueError(f"{_row_name(path, i, row)}: {exc}") from None
+        if now != stored:
+            raise ValueError(
+                f"{_row_name(path, i, row)}: holds says {stored}, but expected "
+                f"{row['expected']!r}, measured {row['measured']!r} and tolerance "
+                f"{row['tolerance']!r} ({row['check']}) give {now}: the file was "
+                "edited or written by a different rule; rerun the chapter")
+        holds.append(now)
+    df["holds"] = pd.Series(holds, index=df.index, dtype=bool)
+    return df
+
+
+def read_claims(root: Path | None = None, chapters=None) -> dict[str, pd.DataFrame]:
+    """``claims.csv`` of each chapter that has one (default :data:`RESULT_CHAPTERS`), by
+    chapter name, re-checked (:func:`read_claims_file`), with a ``chapter`` column."""
+    root = Path(root) if root is not None else results_root()
+    out = {}
+    for name in (chapters if chapters is not None else RESULT_CHAPTERS):
+        path = root / name / "claims.csv"
+        if path.is_file():
+            df = read_claims_file(path)
+            df["chapter"] = name
+            out[name] = df
+    return out
+
+
+def erratum_kind(claim: str) -> str:
+    """The kind of an erratum check (``Erratum (error): ...`` -> ``error``), else ''."""
+    claim = str(claim)
+    if claim.startswith("Erratum (") and ")" in claim:
+        return claim[len("Erratum ("):claim.index(")")]
+    return ""
+
+
+def statement_verdict(checks: pd.DataFrame) -> str:
+    """The verdict of one statement from its checks (a ``claims.csv`` slice)."""
+    if checks.empty:
+        raise ValueError("a statement with no checks has no verdict (it is a gap)")
+    holds = checks["holds"].astype(bool)
+    if not holds.any():
+        return "not reproduced"
+    if not holds.all():
+        return "partly"
+    kinds = set(checks["claim"].map(erratum_kind))
+    if "error" in kinds:
+        return "erratum"
+    evidence = set(checks["evidence"])
+    if evidence & {"exact", "simulation"}:
+        return "confirmed"
+    if "substitute-data" in evidence:
+        return "confirmed on substitute data"
+    return "only illustrated on designed data"
+
+
+def _describe(rows: pd.DataFrame, limit: int = 3) -> str:
+    items = list(dict.fromkeys(str(q) for q in rows["quantity"]))
+    text = "; ".join(items[:limit])
+    return text + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def verdict_table(root: Path | None = None, chapters=None,
+                  statements: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every statement with its verdict (columns :data:`VERDICT_COLUMNS`).
+
+    ``statements`` defaults to ``paper_statements.csv``. With ``chapters`` (a rerun of
+    some chapters), only the statements whose listed chapter is among them, or that
+    their checks name, are included. A check naming a statement that is not in the
+    statements table, or a statement listed as not checkable that a chapter checks, is a
+    ``ValueError``.
+    """
+    statements = _statements(statements)
+    claims = read_claims(root, chapters)
+    allc = (pd.concat(claims.values(), ignore_index=True) if claims else
+            pd.DataFrame(columns=CLAIM_COLUMNS + ["chapter"]))
+    known = set(statements["statement"])
+    unknown = sorted(set(allc["statement"]) - known)
+    if unknown:
+        where = sorted(set(allc.loc[allc["statement"].isin(unknown), "chapter"]))
+        raise ValueError("checks of " + ", ".join(where) + " name statements that are "
+                         "not in paper_statements.csv: " + ", ".join(unknown))
+    rows = []
+    for st in statements.itertuples(index=False):
+        checks = allc[allc["statement"] == st.statement]
+        if chapters is not None and st.chapter not in chapters and checks.empty:
+            continue
+        failing = checks[~checks["holds"].astype(bool)]
+        if st.not_checkable.strip():
+            if not checks.empty:
+                who = ", ".join(sorted(set(checks["chapter"])))
+                raise ValueError(f"statement {st.statement!r} is listed as not "
+                                 f"checkable ({st.not_checkable}) but {who} check it")
+            verdict, note = "not checkable here", st.not_checkable
+        elif checks.empty:
+            ran = st.chapter in claims or st.chapter not in RESULT_CHAPTERS
+            verdict = "not checked" if ran else "missing"
+            note = ("no check of this statement was recorded" if ran else
+                    f"results/{st.chapter}/claims.csv is missing")
+        else:
+            verdict = statement_verdict(checks)
+            note = " ".join(dict.fromkeys(d for d in failing["detail"] if d))
+        ev = [e for e in EVIDENCE if e in set(checks["evidence"])]
+        rows.append({"statement": st.statement, "location": st.location,
+                     "evidence": "+".join(ev), "verdict": verdict, "kind": st.kind,
+                     "chapter": st.chapter, "quote": st.quote,
+                     "n_checks": len(checks),
+                     "n_hold": int(checks["holds"].astype(bool).sum()),
+                     "checked": _describe(checks) if len(checks) else "",
+                     "not_holding": _describe(failing) if len(failing) else "",
+                     "note": note})
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many statements got each verdict, in :data:`VERDICTS` order (every verdict,
+    zero or not), then each gap that occurs."""
+    counts = table["verdict"].value_counts()
+    unknown = sorted(set(counts.index) - set(VERDICTS + GAPS))
+    if unknown:
+        raise ValueError(f"unknown verdicts {unknown}; verdicts are {VERDICTS + GAPS}")
+    return {v: int(counts.get(v, 0)) for v in VERDICTS + GAPS
+            if v in VERDICTS or counts.get(v, 0)}
+
+
+def strongest_evidence(table: pd.DataFrame) -> pd.Series:
+    """Each statement's strongest kind of evidence (``none`` when it has no check)."""
+    return table["evidence"].fillna("").astype(str).str.split("+").str[0].replace(
+        "", "none")
+
+
+def evidence_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Statements by strongest evidence kind (rows, :data:`EVIDENCE` order then
+    ``none``) and verdict (columns, :data:`VERDICTS` then gaps); kinds and verdicts that
+    do not occur are left out."""
+    ct = pd.crosstab(strongest_evidence(table), table["verdict"])
+    rows = [e for e in (*EVIDENCE, "none") if e in ct.index]
+    cols = [v for v in VERDICTS + GAPS if v in ct.columns]
+    out = ct.reindex(index=rows, columns=cols).fillna(0).astype(int)
+    out.index.name, out.columns.name = "evidence", "verdict"
+    return out
+
+
+def write_verdicts(table: pd.DataFrame, root: Path | None = None, *,
+                   out_dir: Path | None = None) -> Path:
+    """Write ``verdicts.csv`` to ``out_dir`` (default ``<results root>/ledger/``), the
+    columns in :data:`VERDICT_COLUMNS` order."""
+    lacking = [c for c in VERDICT_COLUMNS if c not in table.columns]
+    if lacking:
+        raise ValueError(f"the verdict table lacks columns {lacking}")
+    if out_dir is None:
+        out_dir = (Path(root) if root is not None else results_root()) / "ledger"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table[VERDICT_COLUMNS].to_csv(out / "verdicts.csv", index=False)
+    return out / "verdicts.csv"
+
+
+def _read_verdicts(path: Path, what: str) -> pd.DataFrame:
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    lacking = [c for c in ("statement", "verdict") if c not in df.columns]
+    if lacking:
+        raise ValueError(f"{what} {path} lacks columns {lacking}")
+    dup = sorted(set(df["statement"][df["statement"].duplicated()]))
+    if dup:
+        raise ValueError(f"{what} {path} lists statements twice: {', '.join(dup)}")
+    return df
+
+
+def record_verdicts(path: Path | None = None, root: Path | None = None) -> Path:
+    """Record a build's verdicts: ``<root>/ledger/verdicts.csv`` -> ``path``
+    (default :data:`RECORDED_VERDICTS`), columns ``statement,verdict``.
+
+    Refuses (``ValueError``) a build with gaps (``missing``/``not checked``): such a
+    build is not one to compare later builds with.
+    """
+    root = Path(root) if root is not None else results_root()
+    src = root / "ledger" / "verdicts.csv"
+    if not src.is_file():
+        raise ValueError(f"{src} is missing: build the book first (make book)")
+    df = _read_verdicts(src, "the build's verdicts")
+    gaps = df[df["verdict"].isin(GAPS)]
+    if len(gaps):
+        raise ValueError("the build has gaps, not recording it: " + ", ".join(
+            f"{s} ({v})" for s, v in zip(gaps["statement"], gaps["verdict"])))
+    path = Path(path) if path is not None else RECORDED_VERDICTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df[["statement", "verdict"]].to_csv(path, index=False)
+    return path
+
+
+def compare_verdicts(build: Path, recorded: Path,
+                     statements: pd.DataFrame | None = None) -> list[str]:
+    """What differs between a build's ``verdicts.csv`` and the recorded verdicts.
+
+    One line per problem: a statement of the statements table with no verdict or with a
+    gap verdict, a verdict naming a statement that is not in the statements table, a
+    verdict that changed (``statement: recorded -> now``), a statement recorded but no
+    longer in the build. An empty list means the build gives the recorded verdicts.
+    """
+    statements = _statements(statements)
+    now = _read_verdicts(build, "the build's verdicts")
+    old = _read_verdicts(recorded, "the recorded verdicts")
+    ids = list(statements["statement"])
+    got = dict(zip(now["statement"], now["verdict"]))
+    was = dict(zip(old["statement"], old["verdict"]))
+    problems = [f"{s}: no verdict in the build" for s in ids if s not in got]
+    why = {"missing": "results missing", "not checked": "no check recorded"}
+    problems += [f"{s}: gap verdict {got[s]!r} ({why[got[s]]})" for s in ids
+                 if got.get(s) in GAPS]
+    problems += [f"{s}: verdict {v!r} for a statement not in the statements file"
+                 for s, v in got.items() if s not in set(ids)]
+    problems += [f"{s}: {was[s]} -> {got[s]}" for s in ids
+                 if s in was and s in got and was[s] != got[s]]
+    problems += [f"{s}: not recorded ({got[s]} now): record the verdicts again"
+                 for s in ids if s in got and s not in was]
+    problems += [f"{s}: recorded ({v}) but not in the statements file any more"
+                 for s, v in was.items() if s not in set(ids)]
+    return problems
