@@ -188,12 +188,13 @@ def test_share_nearly_aligned_and_flu_median_table():
 
 
 def test_kmeans_agreement_on_a_small_simulation(tmp_path):
-    from aligned_latents.applications import cmap
+    from aligned_latents.applications import cmap_signatures
+    from aligned_latents.data import l1000_sim
 
-    cfg = cmap.SimulationConfig(n_genes=40, cell_types=("A549", "MCF7"), n_drugs=12,
+    cfg = l1000_sim.SimulationConfig(n_genes=40, cell_types=("A549", "MCF7"), n_drugs=12,
                                 replicates=2, n_controls=16, seed=2)
-    sim = cmap.write_simulated_l1000(tmp_path, cfg, compression=None)
-    data = cmap.load_cmap(sim["gctx"], sim["inst_info"], sim["pert_info"],
+    sim = l1000_sim.write_simulated_l1000(tmp_path, cfg, compression=None)
+    data = cmap_signatures.load_cmap(sim["gctx"], sim["inst_info"], sim["pert_info"],
                           sim["cell_info"], cell_types=("A549", "MCF7"), seed=2)
     truth = sim["inst"].set_index("inst_id")["control_cluster"]
     km = da.kmeans_agreement(data, sim["inst_info"], truth)

@@ -24,6 +24,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from aligned_latents.data.cmap_tables import load_metadata, select_profiles
 from aligned_latents.metrics.vectors import rowwise_cosine
 from aligned_latents.theory.closed_forms import lemma1_cosine, lemma1_svd
 from aligned_latents.util.validation import as_finite_array
@@ -66,14 +67,13 @@ def data_description(simulated: bool) -> str:
 # -- the processing (simulated data: the truth is known) --------------------
 def kmeans_agreement(data, inst_info, truth, drugs=None) -> pd.DataFrame:
     """Per cell type, whether the DMSO controls kept by the k-means step of
-    :func:`aligned_latents.applications.cmap.load_cmap` are the simulation's main control cluster.
+    :func:`aligned_latents.applications.cmap_signatures.load_cmap` are the simulation's
+    main control cluster.
 
-    ``data`` is the loaded :class:`~aligned_latents.applications.cmap.CMapData`, ``inst_info`` the
-    table it was loaded from and ``truth`` maps ``inst_id`` to the simulated
+    ``data`` is the loaded :class:`~aligned_latents.applications.cmap_signatures.CMapData`,
+    ``inst_info`` the table it was loaded from and ``truth`` maps ``inst_id`` to the simulated
     ``control_cluster`` (``"main"`` or not). Columns ``cell type, controls, agree``.
     """
-    from aligned_latents.applications.cmap import load_metadata, select_profiles
-
     inst = load_metadata(inst_info)
     truth = pd.Series(truth)
     rows = []
