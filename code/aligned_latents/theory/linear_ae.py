@@ -664,8 +664,8 @@ def corollary4_experiment(X, q1, q2, c: float, degrees, normalizer: float,
     the sample itself (``alpha_flow``, ``beta_flow``: what gradient flow would reach)
     and the n → ∞ values of the Corollary (``alpha_pred``, ``beta_pred``,
     :func:`corollary4_alpha_beta`), and ``cos(B q1, B q2)`` before, from the
-    Corollary's formula (:func:`~aligned_latents.theory.closed_forms.cor1_cosines`), after training, and from
-    Theorem 1 on the sample (``cos_sample_flow``).
+    Corollary's formula (:func:`~aligned_latents.theory.closed_forms.cor1_cosines`), after
+    training, and from Theorem 1 on the sample (``cos_sample_flow``).
 
     ``X`` is ``(2n, 2)`` (rows are samples), ``normalizer`` the paper's ``n`` (points
     per Gaussian). Returns a DataFrame, one row per (init, k).
