@@ -6,6 +6,7 @@ import pytest
 
 from aligned_latents.metrics import drug_alignment as da
 from aligned_latents.record.claims import EVIDENCE
+from aligned_latents.util.model_names import parse_model
 
 
 def test_evidence_follows_the_data_source():
@@ -16,11 +17,9 @@ def test_evidence_follows_the_data_source():
     assert "paper's own data" in da.data_description(False)
 
 
-def test_degree_of():
-    assert da.degree_of("linear k=11") == 11
-    assert da.degree_of("linear k=0") == 0
-    assert da.degree_of("Leaky ReLU") is None
-    assert da.degree_of("linear k=3, XᵀX/(n)") is None
+def test_flu_space_names_parse_back():
+    assert da.flu_space(3, "n") == "linear k=3, XᵀX/(n)"
+    assert parse_model(da.flu_space(3, "n*g")) == ("linear", 3, "n*g")
 
 
 def test_mismatch_permutation_is_a_seeded_derangement():

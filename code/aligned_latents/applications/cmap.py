@@ -17,6 +17,7 @@ import pandas as pd
 from aligned_latents.applications.cmap_signatures import CMapData, latent_signatures, load_cmap
 from aligned_latents.data.l1000_sim import SimulationConfig, write_simulated_l1000
 from aligned_latents.metrics.drug_alignment import alignment_tables, figure4_summary
+from aligned_latents.util.model_names import model_label
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int, check_positive
 
 SWEEP_COLUMNS = ["model", "n_drugs", "share_increased", "median_increase",
@@ -58,7 +59,7 @@ def linear_ae_latents(data: CMapData, degrees, cell_a: str = "A549",
     for k in degrees:
         k = check_degree(k, "degree")
         B = asymmetric_encoder(X, k, normalizer=n * g)
-        name = f"linear k={k}"
+        name = model_label("linear", k, "short")
         latents[name] = (latent_signatures(data, cell_a, lambda x, B=B: x @ B.T),
                          latent_signatures(data, cell_b, lambda x, B=B: x @ B.T))
         encoders[name] = B

@@ -19,14 +19,13 @@ for the paper's own data set; the page says so).
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from aligned_latents.data.cmap_tables import load_metadata, select_profiles
 from aligned_latents.metrics.vectors import rowwise_cosine
 from aligned_latents.theory.closed_forms import lemma1_cosine, lemma1_svd
+from aligned_latents.util.model_names import linear_degree, model_label
 from aligned_latents.util.validation import as_finite_array
 
 #: A cosine at least this large counts as "nearly perfectly aligned" (Section 6.3).
@@ -91,12 +90,6 @@ def kmeans_agreement(data, inst_info, truth, drugs=None) -> pd.DataFrame:
 
 
 # -- Figure 4 ------------------------------------------------------------
-def degree_of(model: str) -> int | None:
-    """The degree ``k`` in a linear model's name (``'linear k=11'`` -> 11), else None."""
-    m = re.fullmatch(r"linear k=(\d+)", str(model))
-    return int(m.group(1)) if m else None
-
-
 def mismatch_permutation(n: int, seed: int = 0) -> np.ndarray:
     """A seeded derangement of ``range(n)``: pairs each drug with a *different* drug."""
     if n < 2:
@@ -182,7 +175,7 @@ def linear_vs_leaky(summary: pd.DataFrame, leaky: str = "Leaky ReLU") -> pd.Seri
     s = summary.set_index("model")["median_cos_latent"]
     if leaky not in s.index:
         raise ValueError(f"the summary has no model {leaky!r}")
-    lin = [m for m in s.index if degree_of(m) is not None]
+    lin = [m for m in s.index if linear_degree(m) is not None]
     if not lin:
         raise ValueError("the summary has no linear model ('linear k=K')")
     return (s[lin] - s[leaky]).rename("median_cos_minus_leaky")
@@ -232,7 +225,7 @@ CONTROL = "baseline deviation (control)"
 def flu_space(k: int, normalizer: str) -> str:
     """The name :func:`aligned_latents.applications.fluvaccine.alignment_summary` gives a latent
     space."""
-    return f"linear k={int(k)}, XᵀX/({normalizer})"
+    return model_label("linear", int(k), "short", normalizer)
 
 
 def flu_pair_table(pairs: pd.DataFrame, kind: str = VACCINE) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from aligned_latents.record.verdicts import (
     verdict_counts,
 )
 from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.model_names import model_label, model_slug, parse_model
 from aligned_latents.util.paths import results_root
 
 _FAIL = "color:#b02a37;font-weight:bold"
@@ -402,8 +403,8 @@ def cmap_data_label(figure4_path) -> str:
 def highest_linear_degree(spaces) -> int | None:
     """The highest k among space names ``linear_k<k>`` (the chapter's highest degree,
     whatever ``degrees`` was), or None when there is none."""
-    ks = [int(m.group(1)) for s in set(map(str, spaces))
-          if (m := re.fullmatch(r"linear_k(\d+)", s))]
+    ks = [model.k for s in set(map(str, spaces))
+          if (model := parse_model(s)) and model.kind == "linear"]
     return max(ks) if ks else None
 
 
@@ -429,12 +430,13 @@ def figure1_claims(root: Path | None = None):
         df_a = pd.read_csv(path_a)
         align = arrow_alignment(df_a)
         k_hi = highest_linear_degree(df_a["space"])
-        gain = float(align.get(f"linear_k{k_hi}", float("nan"))
+        gain = float(align.get(model_slug("linear", k_hi), float("nan"))
                      - align.get("original", 0.0))
         if pd.notna(gain):
             claims.at_least(
                 "Figure 1 (a)", "mean cosine between negation arrows (Figure 3 MDS): "
-                f"linear k={k_hi} minus original", gain, 0.0, statement="fig1",
+                f"{model_label('linear', k_hi, 'short')} minus original", gain, 0.0,
+                statement="fig1",
                 evidence="substitute-data",
                 detail="GloVe 6B 50d, two-dimensional MDS of the negation pairs")
     path_b = root.joinpath(*FIGURE1_SOURCES["b"])

@@ -13,6 +13,7 @@ from aligned_latents.record.frontpage import (
     cmap_data_label,
     highest_linear_degree,
 )
+from aligned_latents.util.model_names import model_slug
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,7 +44,7 @@ def figure1(results) -> Figure:
     if path_a.is_file():
         df = pd.read_csv(path_a)
         k_hi = highest_linear_degree(df["space"])
-        space_hi = f"linear_k{k_hi}" if k_hi is not None else "linear"
+        space_hi = model_slug("linear", k_hi) if k_hi is not None else "linear"
         for ax, space, title in [
                 (axes[0], "original", "(a) negation pairs, original GloVe"),
                 (axes[1], space_hi, f"(a) after linear autoencoding, k = {k_hi}")]:
