@@ -30,16 +30,8 @@ from aligned_latents.util.validation import as_finite_array
 
 #: A cosine at least this large counts as "nearly perfectly aligned" (Section 6.3).
 NEARLY_ALIGNED = 0.9
-#: Degree of Figure 4c, where the paper says all signatures are nearly perfectly
-#: aligned.
-PAPER_DEGREE = 30
 #: Landmark genes of L1000 (GSE92742's ``gene_info``, ``pr_is_lm = 1``).
 L1000_LANDMARK_GENES = 978
-#: Appendix H's hidden units of the linear autoencoders on CMap.
-PAPER_LINEAR_HIDDEN = 911
-#: Appendix H's Leaky ReLU autoencoder on CMap: Adam, learning rate and hidden units.
-PAPER_LEAKY_LR = 1e-4
-PAPER_LEAKY_HIDDEN = 1024
 
 
 # -- evidence ------------------------------------------------------------

@@ -25,11 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aligned_latents.util.chapters import get_chapter, parameters
+from aligned_latents.util.paper import C_MIN
 from aligned_latents.util.validation import check_int
-
-#: Corollary 1's covariances Σ_j = D_j + J are covariances only for c >= -1.5
-#: (``aligned_latents.theory.closed_forms.C_MIN``; tests/test_params.py checks the two agree).
-C_MIN = -1.5
 
 _SCALARS = ("int", "float", "bool", "str", "path")
 

@@ -15,11 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from aligned_latents.util.paper import C_MIN
 from aligned_latents.util.validation import as_finite_array, check_degree
-
-#: Smallest ``c`` for which Corollary 1's ``Σ_1 = D_1 + J = [[c+2, 1], [1, 2]]`` is positive
-#: semi-definite (``det = 2(c+2) - 1 >= 0``); the paper does not state a range for ``c``.
-C_MIN = -1.5
 
 
 def _unit(q, name: str) -> np.ndarray:
