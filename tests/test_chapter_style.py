@@ -30,3 +30,12 @@ def test_parameters_checked_first(chapter):
     assert f'check_notebook_parameters("{chapter}", globals())' in nxt, (
         f"{chapter}: the cell after the parameters cell must call "
         f'check_notebook_parameters("{chapter}", globals())')
+
+
+def test_table_of_contents_lists_the_chapters_in_order():
+    """``book/_toc.yml`` and :data:`aligned_latents.util.chapters.CHAPTERS` (the one list
+    of chapters the code uses) name the same chapters in the same order."""
+    toc = (book_dir() / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*-\s*file:\s*(\S+)", toc, re.M)
+    assert [f for f in files if f in CHAPTERS] == list(CHAPTERS)
+    assert set(CHAPTERS) <= set(files)
