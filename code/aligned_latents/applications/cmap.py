@@ -17,6 +17,7 @@ import pandas as pd
 from aligned_latents.applications.cmap_signatures import CMapData, latent_signatures, load_cmap
 from aligned_latents.data.l1000_sim import SimulationConfig, write_simulated_l1000
 from aligned_latents.metrics.drug_alignment import alignment_tables, figure4_summary
+from aligned_latents.theory.nonlinear_ae import TrainConfig, encode, train_autoencoder
 from aligned_latents.util.model_names import model_label
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int, check_positive
 
@@ -105,23 +106,21 @@ def stretch_factors(X, degrees, top: int = 5,
     return out
 
 
-def leaky_relu_latents(data: CMapData, hidden: int = 1024, lr: float = 1e-4,
-                       batch_size: int = 128, max_epochs: int = 30, tol: float = 1e-4,
-                       seed: int = 0, cell_a: str = "A549", cell_b: str = "MCF7",
-                       train_cell_types=None, weights_dir=None, progress: bool = True):
+def leaky_relu_latents(data: CMapData, config: TrainConfig, cell_a: str = "A549",
+                       cell_b: str = "MCF7", train_cell_types=None, weights_dir=None,
+                       progress: bool = True):
     """Train the Leaky ReLU autoencoder of Appendix H on the processed profiles.
 
-    Adam with learning rate ``lr`` and ``hidden`` units. The latent space is the first
-    layer's pre-activation ``W x + c``; the bias cancels in a signature (a difference of
-    means), so a latent signature is ``W s``. Weights are saved in ``weights_dir`` under
-    a name hashing the data and the configuration (reloaded when present).
+    ``config`` holds the training settings (Appendix H: Adam, learning rate 1e-4, 1024
+    hidden units). The latent space is the first layer's pre-activation ``W x + c``; the
+    bias cancels in a signature (a difference of means), so a latent signature is
+    ``W s``. Weights are cached in ``weights_dir`` by
+    :func:`~aligned_latents.theory.nonlinear_ae.train_autoencoder`.
 
     Parameters
     ----------
     data : CMapData
-    hidden, batch_size, max_epochs : int >= 1
-    lr, tol : float
-    seed : int
+    config : TrainConfig
     cell_a, cell_b : str
     train_cell_types : sequence of str, optional
     weights_dir : str or Path, optional
@@ -131,22 +130,10 @@ def leaky_relu_latents(data: CMapData, hidden: int = 1024, lr: float = 1e-4,
     -------
     (latent signatures in cell a, in cell b), model, history
     """
-    from aligned_latents.theory.nonlinear_ae import encode, fingerprint, train_autoencoder
-
-    for name, value in (("hidden", hidden), ("batch_size", batch_size),
-                        ("max_epochs", max_epochs)):
-        check_int(value, name, minimum=1)
     X = data.training_profiles(train_cell_types).astype(np.float32)
-    config = {"hidden": hidden, "optimizer": "adam", "lr": lr,
-              "batch_size": batch_size, "max_epochs": max_epochs, "tol": tol,
-              "seed": seed}
-    path = None
-    if weights_dir is not None:
-        path = Path(weights_dir) / f"leakyrelu-{fingerprint(X, **config)}.safetensors"
-    model, history = train_autoencoder(X, hidden, optimizer="adam", lr=lr,
-                                       batch_size=batch_size, max_epochs=max_epochs,
-                                       tol=tol, seed=seed, weights_path=path,
-                                       progress=progress, desc="Leaky ReLU autoencoder")
+    model, history = train_autoencoder(X, config, weights_dir=weights_dir,
+                                       prefix="leakyrelu", progress=progress,
+                                       desc="Leaky ReLU autoencoder")
 
     def f(x):
         return encode(model, x)
