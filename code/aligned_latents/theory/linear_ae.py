@@ -4,6 +4,12 @@ spectral initialization (paper Section 5.2, Appendix E).
 Conventions: data matrices passed to :func:`asymmetric_encoder` hold one *sample per row*
 (``X`` of shape ``(n, d)``, as word vectors or expression profiles are stored); the paper
 writes ``X`` as ``d x n``, so its ``(1/n) X Xᵀ`` is our ``Xᵀ X / n``.
+
+Why one module of ~700 lines: it is one object of the paper, Theorem 1, with the two
+independent ways the book checks it (full-matrix gradient descent and the gradient-flow
+ODE, sharing the loss, its gradients and the step-size rule) and its consequences for
+Corollaries 3-4. Every function here calls the others (the checks compare the closed form
+with both trainings); split by section headers below rather than by files.
 """
 from __future__ import annotations
 
