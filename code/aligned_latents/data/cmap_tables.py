@@ -31,7 +31,8 @@ CHUNK_PROFILES = 10000
 # --------------------------------------------------------------------------------------
 # metadata tables
 # --------------------------------------------------------------------------------------
-def read_table(path, required: list[str], name: str) -> pd.DataFrame:
+def read_table(path, required: list[str], name: str,
+               unique: str | None = None) -> pd.DataFrame:
     """Read a tab-separated metadata table (``.txt`` or ``.txt.gz``), check its columns.
 
     Every value is read as a string (``-666``, GSE92742's 'unknown', stays a string).
@@ -43,6 +44,8 @@ def read_table(path, required: list[str], name: str) -> pd.DataFrame:
         Columns the table must have.
     name : str
         The table's name in messages (``inst_info``, ...).
+    unique : str, optional
+        A column whose values must be unique (a key).
 
     Returns
     -------
@@ -52,7 +55,7 @@ def read_table(path, required: list[str], name: str) -> pd.DataFrame:
     ------
     ValueError
         Naming the file: missing, empty (no header, or no rows), not gzip / truncated
-        gzip, not tab-separated text, missing column(s).
+        gzip, not tab-separated text, missing column(s), a repeated key.
     """
     path = Path(path)
     if not path.is_file():
@@ -80,6 +83,12 @@ def read_table(path, required: list[str], name: str) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path}: {name} table lacks column(s) {missing}; it has "
                          f"{list(df.columns)}")
+    if unique is not None:
+        dup = df[unique].duplicated()
+        if dup.any():
+            raise ValueError(f"{path}: {unique} values must be unique; "
+                             f"{int(dup.sum())} repeated, e.g. "
+                             f"{df[unique][dup].tolist()[:5]}")
     return df
 
 
@@ -99,12 +108,7 @@ def load_metadata(inst_info, pert_info=None, cell_info=None) -> pd.DataFrame:
     DataFrame
         ``inst_info``, index ``inst_id`` (also kept as a column).
     """
-    inst = read_table(inst_info, INST_COLUMNS, "inst_info")
-    dup = inst["inst_id"].duplicated()
-    if dup.any():
-        raise ValueError(f"{inst_info}: inst_id values must be unique; "
-                         f"{int(dup.sum())} repeated, e.g. "
-                         f"{inst['inst_id'][dup].tolist()[:5]}")
+    inst = read_table(inst_info, INST_COLUMNS, "inst_info", unique="inst_id")
     for path, columns, name, key in ((pert_info, PERT_COLUMNS, "pert_info", "pert_id"),
                                      (cell_info, CELL_COLUMNS, "cell_info", "cell_id")):
         if path is None:
@@ -211,12 +215,7 @@ def read_gene_info(path) -> pd.DataFrame:
         Naming the file: see :func:`read_table`; repeated ``pr_gene_id``; a ``pr_is_lm``
         other than 0 / 1; no landmark gene.
     """
-    table = read_table(path, GENE_COLUMNS, "gene_info")
-    dup = table["pr_gene_id"].duplicated()
-    if dup.any():
-        raise ValueError(f"{path}: pr_gene_id values must be unique; "
-                         f"{int(dup.sum())} repeated, e.g. "
-                         f"{table['pr_gene_id'][dup].tolist()[:5]}")
+    table = read_table(path, GENE_COLUMNS, "gene_info", unique="pr_gene_id")
     bad = sorted(set(table["pr_is_lm"]) - {"0", "1"})
     if bad:
         raise ValueError(f"{path}: pr_is_lm must be 0 or 1, found {bad[:5]}")
