@@ -14,8 +14,9 @@ work):
 * :func:`verdicts_markdown`: every statement with its verdict, one dropdown per chapter;
 * :func:`ledger_markdown`: every check, one dropdown per chapter;
 * :func:`errata_summary_markdown` and :func:`errata_markdown`: the errata, by kind;
-* :func:`figure1`: the paper's Figure 1, redrawn from the chapters' results, and
-  :func:`figure1_claims`: the opening page's own checks of it (``results/intro/``).
+* :func:`figure1_claims`: the opening page's own checks of the paper's Figure 1
+  (``results/intro/``), which :func:`aligned_latents.book.figures.intro.figure1` redraws
+  from the same inputs (:data:`FIGURE1_SOURCES`).
 
 No number on these pages is typed: every one is computed from the ledger here.
 """
