@@ -19,25 +19,14 @@ import pytest
 
 from aligned_latents.runs import cli, params, rerun, sweep
 from aligned_latents.util.chapters import CHAPTERS, Chapter
+from test_rerun_atomic import FAKE_MD as ATOMIC_MD
 
 CHEAP = "stretching"
 TINY = ["-p", "n_draws", "3", "-p", "shapes", "[[2, 2]]", "-p", "fig2_samples", "20"]
 GRID = ["--sweep", "fig2_c", "0", "1", "--sweep", "seed", "0", "1"]
 
-FAKE_MD = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-
-    # A fake chapter
-
+#: The fake chapter of tests/test_rerun_atomic.py (its front matter) with other cells.
+FAKE_MD = ATOMIC_MD.split("```{code-cell}")[0] + textwrap.dedent("""\
     ```{code-cell} ipython3
     :tags: [parameters]
     x = 1  # the measured value
@@ -319,3 +308,25 @@ def test_words_used_reported_in_output_and_run_json(fake, tmp_path, capsys):
     assert params.reported_parameters("glove") == {"vocab_size": "n_words"}
     glove = (Path(rerun.book_dir()) / "glove.md").read_text()
     assert 'glue("n_words", len(emb))' in glove
+
+
+# -- the grid's plot: mean and band over seeds, a line per other value -----------------
+def test_sweep_lines_mean_and_band_over_seeds(tmp_path):
+    rows = []
+    for k, vocab, seed, score in [(1, 50, 0, 0.5), (1, 50, 1, 0.7), (3, 50, 0, 0.6),
+                                  (3, 50, 1, 0.6), (1, 90, 0, 0.4), (1, 90, 1, 0.4)]:
+        rows.append({"degrees": json.dumps([k]), "vocab_size": vocab, "seed": seed,
+                     "run": f"r{k}{vocab}{seed}", "row": f"Linear AE (k={k})",
+                     "quantity": "analogy", "value": score})
+    frame = pd.DataFrame(rows)
+    lines, cats = sweep.sweep_lines(frame, ["degrees", "vocab_size", "seed"])
+    assert cats is None  # one-element lists are numbers on the x axis
+    at = lines.set_index(["series", "x"])
+    one = at.loc[("Linear AE (k=*), vocab_size=50", 1.0)]
+    assert (one["mean"], one["low"], one["high"], one["count"]) == (0.6, 0.5, 0.7, 2)
+    assert at.loc[("Linear AE (k=*), vocab_size=50", 3.0), "high"] == 0.6
+    assert at.loc[("Linear AE (k=*), vocab_size=90", 1.0), "mean"] == 0.4
+    assert len(lines) == 3
+    png = sweep.plot_sweep("glove", ["degrees", "vocab_size", "seed"], frame,
+                           tmp_path / "sweep.png")
+    assert png.stat().st_size > 1000

@@ -213,8 +213,8 @@ def run_point(chapter: str, params: dict, out: str, threads: int | None = None,
                       f"(pid {os.getpid()}) -> {target}\n")
             log.flush()
             try:
-                run = execute_chapter(chapter, params, target, progress={"file": log},
-                                      env=env)
+                run = execute_chapter(chapter, params, target, env=env,
+                                      progress={"file": log, "mininterval": 5.0})
                 _ACTIVE = False
                 changed = run.record.get("verdicts", {}).get("changed")
                 if changed is not None:
@@ -525,6 +525,8 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
     try:
         with OutputSlot(out, force, adopt=resume) as slot:
             stage = slot.staging
+            before = ({q.get("folder"): q for q in read_sweep(stage).get("points", [])}
+                      if resume is not None else {})  # the kept points' times and hosts
             grid = " x ".join(f"{n} in {v}" for n, v in sweeps)
             again = f", {len(done_before)} kept from {resume.name}" if resume else ""
             print(f"sweep {chapter}: {grid}: {len(points)} point(s), {len(todo)} to "
@@ -551,8 +553,10 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
             results, interrupted = _execute(pool, chapter, todo, stage, keep_going)
             for p in points:
                 if p.folder in done_before:
+                    old = before.get(p.folder, {})
                     results[p.folder] = {"status": "complete", "dir": p.folder,
-                                         "error": None, "seconds": 0.0, "kept": True}
+                                         "error": None, "seconds": old.get("seconds", 0.0),
+                                         "host": old.get("host"), "kept": True}
             rows = []
             for p, row in zip(points, info["points"]):
                 r = results.get(p.folder) or {"status": "not started", "dir": None,
@@ -596,6 +600,7 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
               f"{final})", file=sys.stderr)
         return 1
     print(f"wrote {final / 'sweep.csv'} and {final / 'sweep.png'}")
+    print(wide_table(frame, [n for n, _ in sweeps]).to_string())
     if status != "complete":
         print(f"the sweep is kept in {final}; finish it with: aligned-latents rerun "
               f"{chapter} --resume {final}", file=sys.stderr)
@@ -630,7 +635,8 @@ def _execute(pool, chapter: str, todo: list[Point], stage: Path, keep_going: boo
     bar = _Progress()
     futures = {}
     for p in todo:
-        for old in stage.glob(f"{p.folder}.failed-*"):  # a resumed point's last failure
+        # a resumed point's last failure, or the staging folder of a killed run
+        for old in [*stage.glob(f"{p.folder}.failed-*"), *stage.glob(f"{p.folder}.partial-*")]:
             shutil.rmtree(old, ignore_errors=True)
         futures[pool.submit(chapter, p.params, str(stage / p.folder))] = p
     pool._submitted = list(futures)
@@ -706,6 +712,14 @@ def combine_sweep(chapter: str, points: list[dict], run_dirs: list[Path], ok=Non
     return frame, problems
 
 
+def wide_table(frame, names):
+    """The long table of :func:`combine_sweep` with one column per headline quantity
+    (what the command prints)."""
+    keys = list(names) + ["row"]
+    return frame.pivot_table(index=keys, columns="quantity", values="value",
+                             aggfunc="first", sort=False).rename_axis(columns=None)
+
+
 def _x_positions(values):
     """Numeric x for numbers (or one-element lists of numbers), else category
     positions."""
@@ -745,49 +759,70 @@ def _series_key(row: str, value) -> str:
     return row
 
 
+def _seed_names(names) -> list[str]:
+    """The swept parameters after the first that are seeds (``seed``, ``*_seed``)."""
+    return [n for n in names[1:] if n == "seed" or n.endswith("_seed")]
+
+
+def sweep_lines(frame, names):
+    """What :func:`plot_sweep` draws: per headline ``quantity`` and ``series`` (a row
+    label, with the values of swept parameters other than the first and the seeds), at
+    each ``x`` (the first swept parameter's value), the ``mean``, ``low`` and ``high``
+    over the seeds and their ``count``. Returns (lines, category labels of x or None)."""
+    import pandas as pd
+
+    names = [names] if isinstance(names, str) else list(names)
+    first, seeds = names[0], _seed_names(names)
+    split = [n for n in names[1:] if n not in seeds]
+    xs, cats = _x_positions(list(frame[first]))
+    # on a numeric axis a row naming the swept value (``k=3``) follows it as ``k=*``;
+    # on a categorical one (lists of several degrees) each row label is its own line
+    keys = [_series_key(r, v) if cats is None else r
+            for r, v in zip(frame["row"], frame[first])]
+    for n in split:
+        keys = [f"{k}, {n}={v}" for k, v in zip(keys, frame[n])]
+    f = frame.assign(x=xs, series=keys)
+    lines = (f.groupby(["quantity", "series", "x"], sort=False)["value"]
+             .agg(mean="mean", low="min", high="max", count="count").reset_index())
+    return pd.DataFrame(lines), cats
+
+
 def plot_sweep(chapter: str, names, frame, path: Path) -> Path:
     """Plot each headline quantity of the long table (:func:`combine_sweep`) against the
-    first swept parameter, one line per row label. Other swept parameters named
-    ``seed`` (or ``*_seed``) give the spread: the mean and a band from the lowest to the
-    highest value; any other swept parameter gives a line per value."""
+    first swept parameter, one line per series of :func:`sweep_lines`: the mean over the
+    seeds swept (``seed``, ``*_seed``) and a band from their lowest to highest value;
+    any other swept parameter gives a line per value."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = [names] if isinstance(names, str) else list(names)
-    first, others = names[0], names[1:]
-    seeds = [n for n in others if n == "seed" or n.endswith("_seed")]
-    split = [n for n in others if n not in seeds]
-    quantities = list(dict.fromkeys(frame["quantity"]))
+    seeds = _seed_names(names)
+    lines, cats = sweep_lines(frame, names)
+    quantities = list(dict.fromkeys(lines["quantity"]))
     if "claims_total" in quantities:  # fall-back headline: share of claims that hold
         quantities = ["claims_hold"]
-    xs, cats = _x_positions(list(frame[first]))
-    keys = [_series_key(r, v) for r, v in zip(frame["row"], frame[first])]
-    for n in split:
-        keys = [f"{k}, {n}={v}" for k, v in zip(keys, frame[n])]
-    frame = frame.assign(_x=xs, _key=keys)
-    fig, axes = plt.subplots(1, len(quantities), figsize=(3.6 * len(quantities), 3.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(quantities),
+                             figsize=(max(5.0, 3.6 * len(quantities)), 3.6), squeeze=False)
     for ax, q in zip(axes[0], quantities):
-        sub_q = frame[frame["quantity"] == q]
-        for key, sub in sub_q.groupby("_key", sort=False):
-            stats = sub.groupby("_x")["value"].agg(["mean", "min", "max", "count"])
-            line, = ax.plot(stats.index, stats["mean"], "o-", label=key)
-            if seeds and (stats["count"] > 1).any():
-                ax.fill_between(stats.index, stats["min"], stats["max"],
+        for key, sub in lines[lines["quantity"] == q].groupby("series", sort=False):
+            sub = sub.sort_values("x")
+            line, = ax.plot(sub["x"], sub["mean"], "o-", label=key)
+            if (sub["count"] > 1).any():
+                ax.fill_between(sub["x"], sub["low"], sub["high"],
                                 color=line.get_color(), alpha=0.2, lw=0)
         if q == "claims_hold":
-            tot = frame[frame["quantity"] == "claims_total"].groupby("_x")["value"].mean()
+            tot = lines[lines["quantity"] == "claims_total"].sort_values("x")
             if len(tot):
-                ax.plot(tot.index, tot.values, "k--", lw=0.8, label="checks run")
-        ax.set_xlabel(first)
+                ax.plot(tot["x"], tot["mean"], "k--", lw=0.8, label="checks run")
+        ax.set_xlabel(names[0])
         ax.set_title(q, fontsize=10)
         if cats is not None:
             ax.set_xticks(range(len(cats)), cats, rotation=30)
     axes[0][0].legend(fontsize=7)
-    spread = (f"; mean and range over {', '.join(seeds)}" if seeds else "")
-    fig.suptitle(f"{chapter}: headline numbers against {first}{spread}", fontsize=11)
+    spread = (f"\n(mean, and range over {', '.join(seeds)})" if seeds else "")
+    fig.suptitle(f"{chapter}: headline numbers against {names[0]}{spread}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
