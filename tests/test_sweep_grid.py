@@ -330,3 +330,14 @@ def test_sweep_lines_mean_and_band_over_seeds(tmp_path):
     png = sweep.plot_sweep("glove", ["degrees", "vocab_size", "seed"], frame,
                            tmp_path / "sweep.png")
     assert png.stat().st_size > 1000
+
+
+def test_a_sweep_record_from_before_grids_reads_as_a_grid_of_one():
+    old = {"chapter": "glove", "parameter": "degrees", "values": [1, 3],
+           "parameters": [{"degrees": 1, "seed": 0}, {"degrees": 3, "seed": 0}],
+           "points": [{"value": 1, "status": "complete", "dir": "degrees-1"},
+                      {"value": 3, "status": "failed", "dir": None}]}
+    assert sweep.grid_of(old) == ([("degrees", [1, 3])], {"seed": 0})
+    assert [sweep._folder_of(old, p) for p in old["points"]] == ["degrees-1", "degrees-3"]
+    with pytest.raises(ValueError, match="names no swept parameter"):
+        sweep.grid_of({"chapter": "glove"})

@@ -126,9 +126,8 @@ def _sweep_command(args, chapter: str, params: dict) -> int:
             raise ValueError(f"--resume: no kept sweep of {out} ({out}.failed-* or "
                              f"{out}.partial-*) to resume")
         if not sweeps:  # the same grid as the kept sweep's
-            info = sweep.read_sweep(resume)
-            sweeps = [(n, v) for n, v in info["sweeps"]]
-            params = params or dict(info.get("fixed", {}))
+            sweeps, fixed = sweep.grid_of(sweep.read_sweep(resume))
+            params = params or fixed
     if out is None:
         raise ValueError("give an output folder (--out DIR)")
     points = sweep.plan_grid(chapter, params, sweeps)

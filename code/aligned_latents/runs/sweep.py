@@ -400,6 +400,27 @@ def read_sweep(folder: Path) -> dict:
         raise ValueError(f"{path}: not a readable sweep record ({exc})") from None
 
 
+def grid_of(info: dict) -> tuple[list, dict]:
+    """The grid (``[(name, values), ...]``) and the fixed parameters of a sweep record;
+    a one-parameter sweep written before grids (``parameter``, ``values``, one
+    ``parameters`` dict per run) reads as a grid of one."""
+    if "sweeps" in info:
+        return [(n, v) for n, v in info["sweeps"]], dict(info.get("fixed", {}))
+    try:
+        name, values = info["parameter"], info["values"]
+    except KeyError:
+        raise ValueError("the sweep record names no swept parameter") from None
+    runs = info.get("parameters") or [{}]
+    return [(name, values)], {k: v for k, v in runs[0].items() if k != name}
+
+
+def _folder_of(info: dict, point: dict) -> str:
+    """A recorded point's folder (a record written before grids names its value)."""
+    if point.get("folder"):
+        return point["folder"]
+    return slug(info.get("parameter", "value"), point.get("value"))
+
+
 def _same(a, b) -> bool:
     return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
                                                                     default=str)
@@ -419,7 +440,7 @@ def check_resume(chapter: str, points: list[Point], folder: Path) -> set[str]:
         raise ValueError(f"--resume {folder} is a sweep of {info.get('chapter')!r}, not "
                          f"of {chapter!r}")
     planned = {p.folder: p for p in points}
-    old = [p.get("folder") for p in info.get("points", [])]
+    old = [_folder_of(info, p) for p in info.get("points", [])]
     extra = [f for f in old if f not in planned]
     if extra:
         raise ValueError(f"--resume {folder}: its point {extra[0]} is not in this grid; "
@@ -525,8 +546,9 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
     try:
         with OutputSlot(out, force, adopt=resume) as slot:
             stage = slot.staging
-            before = ({q.get("folder"): q for q in read_sweep(stage).get("points", [])}
-                      if resume is not None else {})  # the kept points' times and hosts
+            kept_info = read_sweep(stage) if resume is not None else {}
+            before = {_folder_of(kept_info, q): q  # the kept points' times and hosts
+                      for q in kept_info.get("points", [])}
             grid = " x ".join(f"{n} in {v}" for n, v in sweeps)
             again = f", {len(done_before)} kept from {resume.name}" if resume else ""
             print(f"sweep {chapter}: {grid}: {len(points)} point(s), {len(todo)} to "
