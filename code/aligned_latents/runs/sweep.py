@@ -37,8 +37,8 @@ import tarfile
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import as_completed as _local_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as _wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,8 @@ from aligned_latents.util.chapters import get_chapter, parameters
 
 #: A file in the sweep's folder that a worker reads to know it shares that folder.
 TOKEN_FILE = ".sweep-token"
+#: Seconds to wait for a Dask scheduler's first worker (batch jobs may queue).
+WORKER_WAIT_S = 120
 #: Environment variable naming a Dask scheduler (as Dask's own clients read it).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
@@ -272,13 +274,12 @@ class LocalPool:
         return self._pool.submit(run_point, chapter, params, out, self.threads, self.env,
                                  self.token)
 
-    @staticmethod
-    def as_completed(futures):
-        return _local_completed(futures)
+    window = property(lambda self: self.slots)  # one point per worker at a time
 
-    def cancel(self, futures):
-        for f in futures:
-            f.cancel()
+    @staticmethod
+    def wait_any(futures):
+        done, rest = _wait(futures, return_when=FIRST_COMPLETED)
+        return done, rest
 
     def interrupt(self):
         self._stop.set()
@@ -322,10 +323,13 @@ class DaskPool:
     def _check_workers(self, address: str):
         from aligned_latents.book.sphinx_ext import package_digest
 
+        try:
+            self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except TimeoutError:
+            raise ValueError(f"--scheduler {address} has no workers after "
+                             f"{WORKER_WAIT_S} s; start some (dask worker "
+                             f"{address})") from None
         self._nthreads = self.client.nthreads()
-        if not self._nthreads:
-            raise ValueError(f"--scheduler {address} has no workers; start some "
-                             "(dask worker ADDRESS)")
         self.slots = sum(self._nthreads.values())
         mine = package_digest()
         theirs = self.client.run(package_digest)
@@ -340,14 +344,18 @@ class DaskPool:
         return self.client.submit(run_point, chapter, params, out, None, None, self.token,
                                   pure=False, key=f"point-{Path(out).name}-{uuid.uuid4()}")
 
+    @property
+    def window(self) -> int:
+        """The workers' threads now (a cluster that scales up gets more points)."""
+        self.slots = max(1, sum(self.client.nthreads().values()))
+        return self.slots
+
     @staticmethod
-    def as_completed(futures):
-        from distributed import as_completed
+    def wait_any(futures):
+        from distributed import wait
 
-        return as_completed(futures)
-
-    def cancel(self, futures):
-        self.client.cancel([f for f in futures if not f.done()])
+        done, rest = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
 
     def interrupt(self):
         self.client.cancel(list(self._submitted))
@@ -650,49 +658,64 @@ def _write_sweep_json(stage: Path, info: dict):
 
 
 def _execute(pool, chapter: str, todo: list[Point], stage: Path, keep_going: bool):
-    """Run the points on ``pool``; returns ({folder: result}, interrupted). A failed
-    point cancels the queued ones unless ``keep_going``."""
+    """Run the points on ``pool``; returns ({folder: result}, interrupted).
+
+    At most ``pool.window`` points are handed to the pool at a time (one per worker
+    process or Dask worker thread, so that nothing waits inside the executor), the others
+    as points end. A failed point stops the points not yet started unless
+    ``keep_going``; the running ones finish."""
     results = {}
     t0 = time.perf_counter()
     bar = _Progress()
-    futures = {}
-    for p in todo:
-        # a resumed point's last failure, or the staging folder of a killed run
-        for old in [*stage.glob(f"{p.folder}.failed-*"), *stage.glob(f"{p.folder}.partial-*")]:
-            shutil.rmtree(old, ignore_errors=True)
-        futures[pool.submit(chapter, p.params, str(stage / p.folder))] = p
-    pool._submitted = list(futures)
-    counts = {"done": 0, "failed": 0}
+    futures, pending, queue = {}, set(), list(todo)
+    counts = {"done": 0, "failed": 0, "stop": False}
     finished_s = []
 
-    def line():
-        left = len(todo) - counts["done"] - counts["failed"]
-        return _progress_line(len(todo), counts["done"], counts["failed"],
-                              min(pool.slots, left), time.perf_counter() - t0,
-                              finished_s, pool.slots)
+    def fill():
+        while queue and not counts["stop"] and (pool.window is None
+                                                or len(pending) < pool.window):
+            p = queue.pop(0)
+            # a resumed point's last failure, or the staging folder of a killed run
+            for old in [*stage.glob(f"{p.folder}.failed-*"),
+                        *stage.glob(f"{p.folder}.partial-*")]:
+                shutil.rmtree(old, ignore_errors=True)
+            fut = pool.submit(chapter, p.params, str(stage / p.folder))
+            futures[fut] = p
+            pending.add(fut)
+        pool._submitted = list(pending)
 
-    bar.show(line())
+    def line():
+        running = min(pool.slots, len(pending))
+        return _progress_line(len(todo), counts["done"], counts["failed"], running,
+                              time.perf_counter() - t0, finished_s, pool.slots)
+
     interrupted = False
     try:
-        for fut in pool.as_completed(list(futures)):
-            p = futures[fut]
-            if fut.cancelled():
-                continue
-            try:
-                res = unpack(fut.result(), stage)
-            except Exception as exc:  # noqa: BLE001 - a worker that died
-                res = {"status": "failed", "dir": None, "seconds": 0.0,
-                       "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-            results[p.folder] = res
-            finished_s.append(res.get("seconds", 0.0))
-            if res["status"] == "complete":
-                counts["done"] += 1
-            else:
+        fill()
+        bar.show(line())
+        while pending:
+            done, rest = pool.wait_any(pending)
+            pending.clear()
+            pending.update(f for f in rest if not f.cancelled())
+            for fut in done:
+                if fut.cancelled():
+                    continue
+                p = futures[fut]
+                try:
+                    res = unpack(fut.result(), stage)
+                except Exception as exc:  # noqa: BLE001 - a worker that died
+                    res = {"status": "failed", "dir": None, "seconds": 0.0,
+                           "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+                results[p.folder] = res
+                finished_s.append(res.get("seconds", 0.0))
+                if res["status"] == "complete":
+                    counts["done"] += 1
+                    continue
                 counts["failed"] += 1
                 kept = res.get("dir") or "nothing kept"
                 bar.note(f"  {p.label()} {res['status'].upper()}: {res['error']} ({kept})")
-                if not keep_going:
-                    pool.cancel([f for f in futures if not f.done()])
+                counts["stop"] = counts["stop"] or not keep_going  # start no more
+            fill()
             bar.show(line())
     except KeyboardInterrupt:
         interrupted = True
