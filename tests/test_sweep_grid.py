@@ -18,8 +18,11 @@ import pandas as pd
 import pytest
 
 from aligned_latents.runs import cli, params, rerun, sweep
-from aligned_latents.util.chapters import CHAPTERS, Chapter
 from test_rerun_atomic import FAKE_MD as ATOMIC_MD
+from test_rerun_atomic import (
+    fake,  # noqa: F401 - the fixture, used by flags
+    run_cli,
+)
 
 CHEAP = "stretching"
 TINY = ["-p", "n_draws", "3", "-p", "shapes", "[[2, 2]]", "-p", "fig2_samples", "20"]
@@ -52,29 +55,15 @@ FAKE_SCHEMA = {"x": params.Spec("int", minimum=0), "seed": params.Spec("int", mi
 
 
 @pytest.fixture
-def fake(tmp_path, monkeypatch):
-    """The fake chapter 'fake'; returns the folder of its flag files (``fail-X`` makes
-    the point x = X fail)."""
-    src = tmp_path / "fake.md"
-    src.write_text(FAKE_MD)
-
-    class FakeChapter(Chapter):
-        @property
-        def path(self):
-            return src
-
-    monkeypatch.setitem(CHAPTERS, "fake", FakeChapter("fake", "Fake", "nowhere"))
+def flags(fake, tmp_path, monkeypatch):  # noqa: F811 - the imported fixture
+    """The fake chapter of tests/test_rerun_atomic.py with this file's cells and schema;
+    returns the folder of its flag files (``fail-X`` makes the point x = X fail)."""
+    fake.write_text(FAKE_MD)
     monkeypatch.setitem(params.PARAMS, "fake", FAKE_SCHEMA)
-    flags = tmp_path / "flags"
-    flags.mkdir()
-    monkeypatch.setenv("FAKE_FLAGS", str(flags))
-    return flags
-
-
-def run_cli(capsys, *argv):
-    code = cli.main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    folder = tmp_path / "flags"
+    folder.mkdir()
+    monkeypatch.setenv("FAKE_FLAGS", str(folder))
+    return folder
 
 
 def kept(out: Path) -> list[Path]:
@@ -103,9 +92,9 @@ def test_refused_grid_runs_nothing(tmp_path, capsys):
 
 
 # -- resuming --------------------------------------------------------------------------
-def test_failed_point_then_resume_runs_only_that_point(fake, tmp_path, capsys):
+def test_failed_point_then_resume_runs_only_that_point(flags, tmp_path, capsys):
     out = tmp_path / "s"
-    (fake / "fail-2").touch()
+    (flags / "fail-2").touch()
     code, stdout, err = run_cli(capsys, "rerun", "fake", "--sweep", "x", "1", "2", "3",
                                 "--keep-going", "-j", "2", "--out", str(out))
     assert code == 1 and not out.exists()
@@ -118,7 +107,7 @@ def test_failed_point_then_resume_runs_only_that_point(fake, tmp_path, capsys):
     first = {v: json.loads((folder / f"x-{v}" / "run.json").read_text())["started"]
              for v in (1, 3)}
 
-    (fake / "fail-2").unlink()
+    (flags / "fail-2").unlink()
     code, stdout, err = run_cli(capsys, "rerun", "fake", "--resume", str(folder))
     assert code == 0, err
     assert "3 point(s), 1 to run, 2 kept from" in stdout
@@ -138,9 +127,9 @@ def test_failed_point_then_resume_runs_only_that_point(fake, tmp_path, capsys):
     assert not (out / sweep.TOKEN_FILE).exists()
 
 
-def test_resume_by_the_same_command_and_refusals(fake, tmp_path, capsys):
+def test_resume_by_the_same_command_and_refusals(flags, tmp_path, capsys):
     out = tmp_path / "s"
-    (fake / "fail-2").touch()
+    (flags / "fail-2").touch()
     argv = ["rerun", "fake", "--sweep", "x", "1", "2", "3", "-j", "1", "--out", str(out)]
     code, _, err = run_cli(capsys, *argv)
     assert code == 1
@@ -162,7 +151,7 @@ def test_resume_by_the_same_command_and_refusals(fake, tmp_path, capsys):
                            "--resume")
     assert code == 2 and "is not in this grid" in err
 
-    (fake / "fail-2").unlink()
+    (flags / "fail-2").unlink()
     code, stdout, err = run_cli(capsys, *argv, "--resume")
     assert code == 0, err
     assert "3 point(s), 2 to run, 1 kept" in stdout
@@ -174,7 +163,7 @@ def test_resume_by_the_same_command_and_refusals(fake, tmp_path, capsys):
 
 
 # -- executors -------------------------------------------------------------------------
-def test_point_returns_as_an_archive_without_the_shared_folder(fake, tmp_path):
+def test_point_returns_as_an_archive_without_the_shared_folder(flags, tmp_path):
     """A worker that does not see the sweep's folder runs in a temporary folder and
     sends the finished point back."""
     stage = tmp_path / "stage"
@@ -199,7 +188,7 @@ def test_progress_line():
     assert "time left unknown" in sweep._progress_line(2, 0, 0, 2, 5.0, [], 2)
 
 
-def test_scheduler_that_cannot_be_reached_is_one_line(fake, tmp_path, capsys):
+def test_scheduler_that_cannot_be_reached_is_one_line(flags, tmp_path, capsys):
     pytest.importorskip("distributed")
     out = tmp_path / "s"
     code, _, err = run_cli(capsys, "rerun", "fake", "--sweep", "x", "1", "--scheduler",
@@ -292,7 +281,7 @@ def test_vocab_size_beyond_the_default_file_refused(capsys, tmp_path):
     assert params.validate("glove", {"vocab_size": 900_000, "embeddings": str(other)})
 
 
-def test_words_used_reported_in_output_and_run_json(fake, tmp_path, capsys):
+def test_words_used_reported_in_output_and_run_json(flags, tmp_path, capsys):
     out = tmp_path / "r"
     code, stdout, err = run_cli(capsys, "rerun", "fake", "-p", "n", "900000", "-q",
                                 "--out", str(out))
