@@ -188,8 +188,10 @@ def test_progress_line():
     assert "time left unknown" in sweep._progress_line(2, 0, 0, 2, 5.0, [], 2)
 
 
-def test_scheduler_that_cannot_be_reached_is_one_line(flags, tmp_path, capsys):
+def test_scheduler_that_cannot_be_reached_is_one_line(flags, tmp_path, capsys,
+                                                       monkeypatch):
     pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT_S", 2)
     out = tmp_path / "s"
     code, _, err = run_cli(capsys, "rerun", "fake", "--sweep", "x", "1", "--scheduler",
                            "tcp://127.0.0.1:9", "--out", str(out))

@@ -47,6 +47,8 @@ from aligned_latents.util.chapters import get_chapter, parameters
 
 #: A file in the sweep's folder that a worker reads to know it shares that folder.
 TOKEN_FILE = ".sweep-token"
+#: Seconds to try to reach a Dask scheduler.
+CONNECT_TIMEOUT_S = 20
 #: Seconds to wait for a Dask scheduler's first worker (batch jobs may queue).
 WORKER_WAIT_S = 120
 #: Environment variable naming a Dask scheduler (as Dask's own clients read it).
@@ -300,14 +302,14 @@ class DaskPool:
     workers, or whose workers import other package code than this process (the
     :func:`aligned_latents.book.sphinx_ext.package_digest` of each worker's package)."""
 
-    def __init__(self, address: str, timeout: float = 20.0):
+    def __init__(self, address: str, timeout: float | None = None):
         try:
             from distributed import Client
         except ImportError:
             raise ValueError("--scheduler needs Dask: pip install -e '.[cluster]' "
                              "(dask[distributed])") from None
         try:
-            self.client = Client(address, timeout=timeout)
+            self.client = Client(address, timeout=timeout or CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"--scheduler {address}: cannot connect ({exc})") from None
         try:
