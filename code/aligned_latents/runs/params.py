@@ -16,7 +16,7 @@ working directory), lists of those (``list[int]``, ``list[list[float]]``, ...) a
 unions (``path|list[str]``). ``tests/test_params.py`` checks that the names here are the
 names of every chapter's parameters cell, and that every default passes.
 
-Why one module of ~520 lines: the schema is one table (one entry per parameter of every
+Why one module of ~550 lines: the schema is one table (one entry per parameter of every
 chapter, about a third of the file) with the parser and checker of its kinds and the
 cross-parameter checks; kept together so that a parameter's rule is found in one place.
 """
