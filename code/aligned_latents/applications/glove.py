@@ -78,8 +78,9 @@ def linear_model(X, k: int) -> np.ndarray:
     return asymmetric_encoder(X, check_degree(k))
 
 
-def encode_linear(X, B, chunk: int = 65536) -> np.ndarray:
-    """Latent codes ``x B`` of every row (float32, computed in float64 chunks)."""
+def encode_linear(X, B, chunk: int = 8192) -> np.ndarray:
+    """Latent codes ``x B`` of every row (float32, computed in float64 chunks of ``chunk``
+    rows: 20 MB of float64 temporaries at d = 300, whatever the number of words)."""
     out = np.empty((len(X), B.shape[1]), dtype=np.float32)
     for s in range(0, len(X), chunk):
         out[s:s + chunk] = np.asarray(X[s:s + chunk], dtype=np.float64) @ B

@@ -420,7 +420,7 @@ class _Reader:
 
 
 def load_text(path, vocab_size: int | None = None, chunk_rows: int = 65536,
-              block_bytes: int = 1 << 25) -> Embeddings:
+              block_bytes: int = 1 << 23) -> Embeddings:
     """Read a GloVe or word2vec text file (optionally .gz/.zip) as a stream.
 
     Parameters
