@@ -243,7 +243,7 @@ def main() -> None:
         else:
             B = gl.linear_model(X, k)
             Z, o = gl.encode_linear(X, B), origin @ B
-        results[name] = gl.evaluate(Z, o, bench)
+        results[name] = gl.evaluate(Z, o, bench, consume=k is not None)
         del Z
         seconds[name] = round(time.perf_counter() - t0, 1)
         peaks[name] = round((peak_rss_mb() - rss0) / matrix_mib, 2)

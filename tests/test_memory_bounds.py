@@ -77,3 +77,47 @@ def test_encode_linear_peak_is_one_output(growth):
     large product allocates (about 12 MB, measured: 0.3x here). Whole-matrix float64
     temporaries, as with the former 65,536-row chunks, give 5x."""
     assert growth["encode"] <= 2.5
+
+
+def test_latent_spaces_encode_on_demand():
+    """The chapter keeps each model as its encoder: ``codes()`` gives the same codes as
+    encoding directly, anew at each call (nothing held between calls), and the encoded
+    reference point."""
+    import numpy as np
+
+    from aligned_latents.applications import glove as gl
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 8)).astype(np.float32)
+    origin = rng.normal(size=8)
+    B = gl.linear_model(X, 2)
+    space = gl.linear_space(X, B, origin)
+    first = space.codes()
+    np.testing.assert_array_equal(first, gl.encode_linear(X, B))
+    assert space.codes() is not first
+    np.testing.assert_array_equal(space.origin, origin @ B)
+    assert gl.original_space(X, origin).codes() is X
+
+
+@pytest.mark.parametrize("search", ["pruned", "exhaustive"])
+def test_search_in_place_gives_the_same_predictions(search):
+    """analogy_accuracy(overwrite=True) normalises the caller's matrix in place and
+    reads the question words' raw vectors from a copy of those rows: the same
+    predictions, both protocols, as with the normalised copy."""
+    import numpy as np
+
+    from aligned_latents.metrics import analogy as an
+
+    rng = np.random.default_rng(1)
+    V = rng.normal(size=(3000, 16)).astype(np.float32)
+    V[:40] *= 3.0  # a few long vectors: the paper protocol's raw norms matter
+    q = an.AnalogyQuestions(rng.integers(0, 3000, size=(300, 4)),
+                            np.array(["r"] * 300), 300)
+    want = an.analogy_accuracy(V.copy(), q, search=search, device="cpu",
+                               return_predictions=True)
+    mine = V.copy()
+    got = an.analogy_accuracy(mine, q, search=search, device="cpu",
+                              return_predictions=True, overwrite=True)
+    for a, b in zip(want, got):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(np.linalg.norm(mine, axis=1), 1.0, rtol=1e-6)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from aligned_latents.metrics.analogy_search import (
+    QuestionRows,
     num_threads,
     search_exhaustive,
     search_pruned,
@@ -144,6 +145,7 @@ def analogy_accuracy(
     list_size: int = 2048,
     threads: int | None = 1,
     info: dict | None = None,
+    overwrite: bool = False,
 ):
     """Analogy accuracy, paper protocol and standard 3CosAdd (see the module docstring).
 
@@ -181,6 +183,12 @@ def analogy_accuracy(
         count, as the exhaustive search runs.
     info : dict, optional
         Filled with the pruned search's statistics per protocol (``info[protocol]``).
+    overwrite : bool
+        Normalise ``vectors`` in place (when it is a float32 array on the CPU: the
+        caller gives it up) instead of into a copy, keeping aside the raw vectors of the
+        question words, all that the paper protocol reads of them
+        (:class:`~aligned_latents.metrics.analogy_search.QuestionRows`): one n x d
+        matrix in memory instead of two; the same predictions.
 
     Returns
     -------
@@ -214,13 +222,19 @@ def analogy_accuracy(
         search = "pruned" if dev.type == "cpu" else "exhaustive"
     V = torch.from_numpy(as_finite_array(vectors, "vectors", ndim=2, dtype=np.float32))
     V = V.to(dev)
-    Vn = V / V.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny)
     idx = torch.from_numpy(np.ascontiguousarray(q.idx, dtype=np.int64)).to(dev)
     if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= len(V)):
         raise ValueError(
             f"question rows must lie in [0, {len(V)}), got "
             f"[{int(idx.min())}, {int(idx.max())}]"
         )
+    norms = V.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny)
+    if overwrite:
+        raw = QuestionRows(V, idx)
+        Vn, V = V.div_(norms), raw  # IEEE division: the same values as V / norms
+    else:
+        Vn = V / norms
+    del norms
     preds = []
     with torch.no_grad():
         for protocol in protocols:

@@ -14,7 +14,25 @@ search engine here.
 
 from __future__ import annotations
 
-__all__ = ["num_threads", "search_exhaustive", "search_pruned", "targets"]
+__all__ = ["QuestionRows", "num_threads", "search_exhaustive", "search_pruned", "targets"]
+
+
+class QuestionRows:
+    """The raw vectors of the words in columns w1, w2, w3 of ``idx``, indexed by their
+    row numbers in the whole matrix ``V`` (``W[i]`` for a tensor ``i`` of such rows):
+    all that :func:`targets` and :func:`search_pruned` read of the raw vectors, kept
+    when ``V`` itself is normalised in place."""
+
+    def __init__(self, V, idx):
+        import torch
+
+        self.rows = torch.unique(idx[:, :3])  # sorted
+        self.data = V[self.rows]  # a copy
+
+    def __getitem__(self, i):
+        import torch
+
+        return self.data[torch.searchsorted(self.rows, i)]
 
 
 def targets(V, Vn, idx, protocol):
