@@ -32,7 +32,7 @@ class QuestionRows:
     def __getitem__(self, i):
         import torch
 
-        return self.data[torch.searchsorted(self.rows, i)]
+        return self.data[torch.searchsorted(self.rows, i.contiguous())]
 
 
 def targets(V, Vn, idx, protocol):
