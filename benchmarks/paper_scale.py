@@ -68,8 +68,12 @@ SPACED = [". . .", "- -", "at & t", "a . m .", "p . m .", ". .", "( c )", "u . s
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MiB (Linux: ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process so far, MiB (Linux: ``VmHWM``, the peak of
+    this process's own memory; ``ru_maxrss`` would start from the process that forked
+    it)."""
+    with open("/proc/self/status") as fh:
+        line = next(ln for ln in fh if ln.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024.0
 
 
 def current_rss_mb() -> float:
