@@ -216,12 +216,19 @@ SUBSTITUTE_DATA = {"glove": ("GloVe 6B 50d", "the paper's 840B data"),
 
 
 def _where(rows: pd.DataFrame, limit: int = 8) -> str:
-    items = [md_escape(x) for x in rows["location"]]
+    items = list(dict.fromkeys(md_escape(x) for x in rows["location"]))
     more = len(items) - limit
     return "; ".join(items[:limit]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _sentence(n: int, what: str, rows: pd.DataFrame | None = None) -> str:
+    """``**n statements** <what>`` with the verb of ``what`` (written for the plural:
+    its first word ``do``, ``are``, ``reproduce``) in the singular when ``n`` is 1."""
+    if n == 1:
+        first, _, rest = what.partition(" ")
+        first = {"do": "does", "are": "is", "reproduce": "reproduces"}.get(first, first)
+        what = f"{first} {rest}".replace("are settings", "is a setting")
+        what = what.replace("is settings of the paper", "is a setting of the paper")
     text = f"**{n} statement{'s' if n != 1 else ''}** {what}"
     return text + (f" ({_where(rows)})" if rows is not None and len(rows) else "") + "."
 
