@@ -188,6 +188,8 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "train_leaky_relu": Spec("bool"),
         "leaky_hidden": _int(1),
         "leaky_max_epochs": _int(1),
+        "leaky_seeds": _ints(0),
+        "mds_seeds": _ints(0),
         "gd_words": _int(2),
         "gd_steps": _int(1),
         "seed": _SEED,
