@@ -11,6 +11,8 @@ build, the package modules its kernel imported.
   cell: the execution id and the files of the ``aligned_latents`` modules loaded in
   ``sys.modules``. A module the chapter never imported cannot have computed anything it
   shows, so the build re-executes a chapter only when one of *its* modules changed.
+* The stamp also lists the networks the execution trained or reloaded and the device that
+  trained each (:func:`note_network`, called by the training function).
 
 Called by :func:`aligned_latents.util.paths.results_dir`; the chapters never call it.
 """
@@ -31,6 +33,8 @@ LOG_ENV = "ALIGNED_LATENTS_EXECUTION_LOG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 _executions: dict[str, str] = {}  # chapter -> this kernel's execution id
+_stamps: dict[str, Path] = {}  # chapter -> its stamp file
+_networks: list[dict] = []  # the networks this kernel trained or reloaded
 
 
 def package_modules() -> list[str]:
@@ -60,6 +64,18 @@ def read_stamp(folder: Path) -> dict | None:
         return None
 
 
+def note_network(name: str, device: str, reloaded: bool) -> None:
+    """Record in the stamp of every results folder of this kernel that network ``name`` was
+    trained on ``device`` (``reloaded``: its weights were trained on that device by an
+    earlier run and loaded). ``aligned-latents rerun`` copies the list into ``run.json``."""
+    _networks.append({"network": name, "device": device, "reloaded": bool(reloaded)})
+    for path in _stamps.values():
+        stamp = read_stamp(path.parent)
+        if stamp is not None:
+            stamp["networks"] = list(_networks)
+            _write_json(path, stamp)
+
+
 def _log_modules(log: Path, chapter: str, execution: str) -> None:
     _write_json(log / f"{chapter}.json",
                 {"chapter": chapter, "execution": execution, "modules": package_modules()})
@@ -73,10 +89,12 @@ def begin(chapter: str, folder: Path, non_default: dict | None = None) -> str:
         return _executions[chapter]
     execution = uuid.uuid4().hex
     _executions[chapter] = execution
-    _write_json(Path(folder) / STAMP, {
+    _stamps[chapter] = Path(folder) / STAMP
+    _write_json(_stamps[chapter], {
         "chapter": chapter, "execution": execution,
         "started": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "non_default_parameters": {k: repr(v) for k, v in (non_default or {}).items()},
+        "networks": list(_networks),
     })
     log = os.environ.get(LOG_ENV)
     if log:
