@@ -26,6 +26,7 @@ from aligned_latents.book.sphinx_ext import (
     record_of,
     status_line,
 )
+from aligned_latents.util.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -152,17 +153,11 @@ sphinx:
 
 TOC = "format: jb-book\nroot: index\nchapters:\n  - file: stretching\n"
 
-CHAPTER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
+# the front matter (jupytext, kernel) of the book's own chapters
+FRONT_MATTER = "---\n" + (REPO_ROOT / "book" / "stretching.md").read_text().split("---\n")[1] \
+    + "---\n"
+
+CHAPTER = FRONT_MATTER + """\
 # Tiny
 
 ```{code-cell} ipython3

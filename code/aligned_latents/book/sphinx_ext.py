@@ -1,5 +1,17 @@
 """Sphinx glue for the book (listed in ``_config.yml`` under ``sphinx.extra_extensions``).
 
+* The execution cache (jupyter-cache, ``execute_notebooks: cache``) keys a chapter on its code
+  cells only. This extension keeps, beside it (``<cache>/aligned_latents/<chapter>.json``), a
+  record of each execution's other inputs: the sha256 of every package module its kernel
+  imported (listed by :mod:`aligned_latents.util.execution`), of the package's other files
+  (``paper_statements.csv``), of every file under ``data/`` (size and mtime spare re-hashing
+  an unchanged file), the versions of :data:`LIBRARIES`, and the id of the execution (the
+  stamp of its results folder). When the build starts, a chapter whose record differs from
+  the inputs now, or whose results folder was written by another execution, loses its
+  cached execution and is re-read by Sphinx, so it runs again; the log says per chapter
+  ``from cache`` or ``executed because: <what changed>`` (:func:`chapter_status`, also
+  ``aligned-latents status``). The ledger pages warn (``-W``: fail) when a results folder
+  does not hold the results of the execution the book shows.
 * The ledger pages (the opening page and the errata page) read every chapter's
   ``results/<chapter>/claims.csv``. Sphinx reads (and myst-nb executes) documents in sorted
   name order, and re-reads only changed ones; so this extension (1) moves the ledger pages to
