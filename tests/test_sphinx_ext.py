@@ -223,3 +223,38 @@ def test_tiny_book_reexecutes_a_chapter_whose_key_changed(tmp_path):
                       "code/aligned_latents/book/figures/stretching.py changed")
     new = json.loads((root / "results" / "stretching" / ".execution.json").read_text())
     assert new["execution"] != stamp["execution"]
+
+    # results/stretching/ replaced by another execution (papermill with the defaults, say)
+    stamp_path = root / "results" / "stretching" / ".execution.json"
+    stamp_path.write_text(json.dumps(dict(new, execution="f" * 32)))
+    status, _ = _build(root)
+    assert status.startswith("stretching: executed because: results/stretching/ was written "
+                             "by another execution")
+
+
+def test_ledger_pages_refuse_results_of_another_execution(tmp_path, monkeypatch):
+    """The check made when the opening and errata pages are read: a results folder whose
+    stamp is not the execution recorded for the cache is reported (a warning: -W fails)."""
+    from types import SimpleNamespace
+
+    from aligned_latents.book import sphinx_ext
+    from aligned_latents.util import paths
+
+    cache, results = tmp_path / "cache", tmp_path / "results"
+    monkeypatch.setattr(paths, "results_root", lambda: results)
+    for name in ("stretching", "gaussians"):
+        (results / name).mkdir(parents=True)
+        (results / name / ".execution.json").write_text(json.dumps({"execution": name}))
+        (cache / RECORDS).mkdir(parents=True, exist_ok=True)
+        (cache / RECORDS / f"{name}.json").write_text(json.dumps({"execution": name}))
+    (results / "gaussians" / ".execution.json").write_text(json.dumps({"execution": "x"}))
+    warnings = []
+    monkeypatch.setattr(sphinx_ext.logger, "warning",
+                        lambda msg, **kw: warnings.append(msg))
+    app = SimpleNamespace(env=SimpleNamespace(aligned_latents_cache=str(cache)))
+    sphinx_ext._check_stamps(app, "reruns", [""])  # not a page that reads the results
+    assert warnings == []
+    sphinx_ext._check_stamps(app, "intro", [""])
+    flagged = [w for w in warnings if "does not hold the results" in w]
+    assert any("gaussians" in w for w in flagged)
+    assert not any("of stretching" in w for w in flagged)

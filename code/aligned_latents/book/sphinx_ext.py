@@ -296,6 +296,8 @@ def _check_inputs(app):
 
     env = app.env
     env.aligned_latents_rerun = set()
+    env.aligned_latents_inputs = env.aligned_latents_cache = None  # none from an old build
+    os.environ.pop(LOG_ENV, None)
     if app.config.nb_execution_mode != "cache" or app.builder.name not in ("html", "dirhtml"):
         return
     cache = _cache_dir(app)
