@@ -258,3 +258,13 @@ def test_ledger_pages_refuse_results_of_another_execution(tmp_path, monkeypatch)
     flagged = [w for w in warnings if "does not hold the results" in w]
     assert any("gaussians" in w for w in flagged)
     assert not any("of stretching" in w for w in flagged)
+
+
+def test_status_command_prints_one_line_per_chapter(tmp_path, capsys):
+    from aligned_latents.runs import cli
+    from aligned_latents.util.chapters import CHAPTERS
+
+    assert cli.main(["status", "--cache", str(tmp_path / "no-cache")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"{c}: executed because: its code has no cached execution"
+                     for c in CHAPTERS]
