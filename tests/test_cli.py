@@ -51,7 +51,7 @@ def test_parser_collects_params_sweep_force_and_compare():
         ["rerun", "glove", "-p", "seed", "3", "-p", "epochs", "2", "--sweep", "degrees",
          "1", "3", "--out", "x", "--force"])
     assert args.param == [["seed", "3"], ["epochs", "2"]]
-    assert args.sweep == ["degrees", "1", "3"] and args.out == Path("x") and args.force
+    assert args.sweep == [["degrees", "1", "3"]] and args.out == Path("x") and args.force
     args = cli.build_parser().parse_args(["compare", "a", "b"])
     assert (args.command, args.first, args.second) == ("compare", "a", "b")
 
@@ -227,9 +227,10 @@ def test_sweep_runs_in_parallel_and_writes_csv_and_plot(tmp_path, capsys):
     code, stdout, err = run_cli(capsys, "rerun", CHEAP, *TINY, "--sweep", "seed", "1",
                                 "2", "--out", str(out))
     assert code == 0, err
-    df = pd.read_csv(out / "sweep.csv")
-    assert sorted(df["seed"]) == [1, 2] and sorted(df["run"]) == ["seed-1", "seed-2"]
-    assert {"claims_hold", "claims_total"} <= set(df.columns)
+    df = pd.read_csv(out / "sweep.csv")  # long form: a row per point and quantity
+    assert sorted(df["seed"]) == [1, 1, 2, 2]
+    assert sorted(set(df["run"])) == ["seed-1", "seed-2"]
+    assert set(df["quantity"]) == {"claims_hold", "claims_total"}
     for v in (1, 2):
         rec = json.loads((out / f"seed-{v}" / "run.json").read_text())
         assert rec["status"] == "complete" and rec["parameters"]["given"]["seed"] == v
@@ -255,12 +256,13 @@ def test_glove_sweep_table_and_plot(tmp_path):
     for d, k, s in zip(dirs, [1, 3, 5], [0.55, 0.6, 0.58]):
         _fake_glove_run(d, k, s)
     shutil.rmtree(dirs[2] / "results")  # a run that wrote nothing is reported
-    df, problems = sweep.combine_sweep("glove", "degrees", [1, 3, 5], dirs)
+    df, problems = sweep.combine_sweep("glove", [{"degrees": k} for k in (1, 3, 5)], dirs)
     assert len(problems) == 1 and "table1.csv is missing" in problems[0]
-    assert list(df.columns[:3]) == ["degrees", "run", "row"]
-    assert list(df["degrees"]) == [1, 1, 3, 3]
-    assert list(df["run"]) == ["degrees-1", "degrees-1", "degrees-3", "degrees-3"]
-    assert list(df["analogy"]) == [0.5, 0.55, 0.5, 0.6]
+    assert list(df.columns) == ["degrees", "run", "row", "quantity", "value"]
+    analogy = df[df["quantity"] == "analogy"]
+    assert list(analogy["degrees"]) == [1, 1, 3, 3]
+    assert list(analogy["run"]) == ["degrees-1", "degrees-1", "degrees-3", "degrees-3"]
+    assert list(analogy["value"]) == [0.5, 0.55, 0.5, 0.6]
     png = sweep.plot_sweep("glove", "degrees", df, tmp_path / "sweep.png")
     assert png.stat().st_size > 1000
     # rows naming the swept value follow one line across the sweep

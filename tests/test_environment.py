@@ -17,7 +17,8 @@ def _name(req: str) -> str:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
-    wanted.update({_name(r): r.replace(" ", "") for r in project["optional-dependencies"]["dev"]})
+    for extra in project["optional-dependencies"].values():  # dev, cluster: make test's
+        wanted.update({_name(r): r.replace(" ", "") for r in extra})
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = {_name(r): r.replace(" ", "") for r in pip if not r.startswith("-e")}

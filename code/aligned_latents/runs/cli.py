@@ -8,6 +8,8 @@ Examples
     aligned-latents list
     aligned-latents rerun glove -p degrees "[1,3]" --out reruns/glove-k13
     aligned-latents rerun glove --sweep degrees 1 3 5 --out reruns/glove-sweep
+    aligned-latents rerun stretching --sweep fig2_c 0 1 --sweep seed 0 1 --out reruns/grid
+    aligned-latents rerun stretching --resume reruns/grid
     aligned-latents compare reruns/glove-k13 reruns/glove-k13-seed1
     aligned-latents ledger --check
     aligned-latents status
@@ -71,18 +73,18 @@ def cmd_list(args) -> int:
 def cmd_rerun(args) -> int:
     """One run (``-p``) or a sweep (``--sweep``), every value checked before anything
     runs."""
-    from aligned_latents.runs import rerun, sweep
+    from aligned_latents.runs import rerun
     from aligned_latents.runs.params import validate
 
     chapter, params = args.chapter, _given(args.param)
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.sweep:
-        name, *raw = args.sweep
-        values = [parse_value(v) for v in raw]
-        runs = sweep.plan_sweep(chapter, params, name, values)
-        out = rerun.check_target(args.out, args.force)
-        return sweep.run_sweep(chapter, name, values, runs, out, args.jobs, args.force)
+    if args.sweep or args.resume is not None:
+        return _sweep_command(args, chapter, params)
+    if args.out is None:
+        raise ValueError("give an output folder (--out DIR)")
+    if args.keep_going or args.scheduler:
+        raise ValueError("--keep-going and --scheduler apply to sweeps (--sweep)")
     resolved = validate(chapter, params)
     out = rerun.check_target(args.out, args.force)
     print(f"rerun {chapter} with {resolved or 'default parameters'} -> {out}",
@@ -91,9 +93,49 @@ def cmd_rerun(args) -> int:
                                 force=args.force)
     print(f"done in {run.seconds:.1f} s: notebook {run.notebook}, page {run.html}, "
           f"results {run.results}")
-    for line in run.verdict_lines:
+    for line in rerun.used_notes(run.record) + run.verdict_lines:
         print(line)
     return 0
+
+
+def _sweep_command(args, chapter: str, params: dict) -> int:
+    """``--sweep`` (a grid when repeated) and ``--resume [DIR]``: every point planned
+    and checked, and the kept sweep found, before anything runs."""
+    from aligned_latents.runs import rerun, sweep
+
+    sweeps = [(name, [parse_value(v) for v in raw]) for name, *raw in args.sweep or []]
+    out, resume = args.out, None
+    if args.resume is not None:
+        given = Path(args.resume) if args.resume else None
+        if given is not None and (given / "sweep.json").is_file() and (
+                ".failed-" in given.name or ".partial-" in given.name):
+            resume, target = given, Path(sweep.read_sweep(given)["out"])
+        else:
+            target = given if given is not None else out
+        if target is None:
+            raise ValueError("--resume needs the sweep's folder: --resume DIR, or --out "
+                             "DIR --resume")
+        if out is not None and Path(out).resolve() != Path(target).resolve():
+            raise ValueError(f"--resume {args.resume} belongs to --out {target}, not "
+                             f"{out}")
+        out = target
+        resume = resume or sweep.find_resumable(rerun.check_out(out))
+        if resume is None:
+            done = Path(out) / "sweep.json"
+            if done.is_file() and sweep.read_sweep(Path(out)).get("status") == "complete":
+                print(f"{out} is a complete sweep: nothing to resume")
+                return 0
+            raise ValueError(f"--resume: no kept sweep of {out} ({out}.failed-* or "
+                             f"{out}.partial-*) to resume")
+        if not sweeps:  # the same grid as the kept sweep's
+            sweeps, fixed = sweep.grid_of(sweep.read_sweep(resume))
+            params = params or fixed
+    if out is None:
+        raise ValueError("give an output folder (--out DIR)")
+    points = sweep.plan_grid(chapter, params, sweeps)
+    out = rerun.check_target(out, args.force)
+    return sweep.run_sweep(chapter, points, out, args.jobs, args.force, resume=resume,
+                           keep_going=args.keep_going, scheduler=args.scheduler)
 
 
 def cmd_compare(args) -> int:
@@ -169,12 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="short name: " + ", ".join(CHAPTERS))
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter (repeatable)")
-    r.add_argument("--sweep", nargs="+", metavar=("NAME", "V"),
-                   help="one run per value of NAME, in parallel; writes sweep.csv and "
+    r.add_argument("--sweep", nargs="+", action="append", metavar=("NAME", "V"),
+                   help="one run per value of NAME, in parallel; repeated: one run per "
+                        "point of the grid (cross product); writes sweep.csv and "
                         "sweep.png")
-    r.add_argument("--out", required=True, type=Path, metavar="DIR",
+    r.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (notebook, page, results/, run.json); never the "
                         "book's results/")
+    r.add_argument("--resume", nargs="?", const="", metavar="DIR",
+                   help="continue the kept sweep of DIR (DIR.failed-*, or give that "
+                        "folder): check its complete points' run.json, run the others")
+    r.add_argument("--keep-going", action="store_true",
+                   help="a failed sweep point does not stop the queued ones")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the sweep's points on a Dask scheduler (tcp://host:8786; "
+                        "default $DASK_SCHEDULER_ADDRESS, else local processes); the "
+                        "workers must share the output folder or send points back")
     r.add_argument("--force", action="store_true",
                    help="replace a non-empty DIR (once the new run is complete)")
     r.add_argument("-j", "--jobs", type=int, default=None,

@@ -47,7 +47,10 @@ class Spec:
     ``nonempty``, ``min_items``, ``unique`` (no value twice; ``1`` and ``1.0`` are the
     same value), ``width`` (the length of every inner list of a nested list).
     ``choices``: the only strings accepted (``str``). ``names``: strings a ``path``
-    parameter also accepts as they are (a named data set).
+    parameter also accepts as they are (a named data set). ``reported``: the name under
+    which the chapter glues the value it actually used (a rerun records it in
+    ``run.json``'s ``parameters.used``: ``vocab_size`` asks for at most so many words, a
+    shorter file gives fewer).
     """
 
     kind: str
@@ -62,6 +65,7 @@ class Spec:
     width: int | None = None
     choices: tuple = ()
     names: tuple = ()
+    reported: str = ""
 
     def __post_init__(self):
         for alt in self.kind.split("|"):
@@ -179,7 +183,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
     },
     "glove": {
         "embeddings": Spec("path", optional=True, names=("glove.6B.50d",)),
-        "vocab_size": _int(1, optional=True),
+        "vocab_size": _int(1, optional=True, reported="n_words"),
         "degrees": _ints(0),
         "sweep_degrees": _ints(0),
         "train_leaky_relu": Spec("bool"),
@@ -275,8 +279,21 @@ def _cmap(v: dict):
         yield ("cell_b", f"must differ from cell_a (both {v['cell_a']!r})")
 
 
+def _glove(v: dict):
+    if v["vocab_size"] is not None and v["embeddings"] in (None, "glove.6B.50d"):
+        from aligned_latents.data.embeddings import default_size
+
+        size = default_size()
+        if v["vocab_size"] > size:
+            yield ("vocab_size", f"= {v['vocab_size']} exceeds the {size:,} words of the "
+                                 "default embeddings glove.6B.50d; give at most "
+                                 f"{size} (or None: all), or a larger file with "
+                                 "-p embeddings")
+
+
 #: Checks across parameters, per chapter: each yields (parameter, problem) pairs.
-CROSS_CHECKS = {"autoencoders": _autoencoders, "gaussians": _gaussians, "cmap": _cmap}
+CROSS_CHECKS = {"autoencoders": _autoencoders, "gaussians": _gaussians, "cmap": _cmap,
+                "glove": _glove}
 
 
 # -- validation ------------------------------------------------------------------------
@@ -508,6 +525,12 @@ def check_notebook_parameters(chapter: str, namespace: dict) -> dict:
 def describe(chapter: str) -> dict[str, str]:
     """Each parameter's type and range, one line each (``aligned-latents list``)."""
     return {name: s.describe() for name, s in schema(chapter).items()}
+
+
+def reported_parameters(chapter: str) -> dict[str, str]:
+    """``{parameter: glue name}`` for the parameters whose value used the chapter
+    reports (:attr:`Spec.reported`)."""
+    return {n: s.reported for n, s in schema(chapter).items() if s.reported}
 
 
 def path_parameters(chapter: str) -> list[str]:

@@ -42,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -49,7 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aligned_latents.runs.params import path_parameters, validate
+from aligned_latents.runs.params import path_parameters, reported_parameters, validate
 from aligned_latents.util.chapters import get_chapter, parameters
 from aligned_latents.util.execution import read_stamp
 from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV, book_dir
@@ -126,7 +127,26 @@ def check_out(out) -> Path:
         raise ValueError(f"--out {out} is a file, not a folder; choose a folder")
     if out.name.endswith(".lock"):
         raise ValueError(f"--out {out}: a folder name may not end in .lock")
+    check_writable(out)
     return out
+
+
+def check_writable(out: Path):
+    """Refuse (one-line ``ValueError``) an output folder that cannot be created: the
+    nearest existing folder above it (where the lock, the staging folder and ``DIR`` go)
+    must take a file. The probe file is removed at once; nothing else is created."""
+    base = out.parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise ValueError(f"--out {out}: {base} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".aligned-latents-probe-", dir=base)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot write in {base} ({exc.strerror or exc}); "
+                         "choose a folder you can write to") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_target(out: Path, force: bool = False) -> Path:
@@ -184,10 +204,10 @@ def hold_lock(out: Path):
     """Hold ``DIR.lock`` for the block; a lock held by a live process is a
     ``ValueError``, one whose process is gone is taken over."""
     path = lock_path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
     me = os.getpid()
     for _ in range(5):
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             try:
@@ -202,6 +222,9 @@ def hold_lock(out: Path):
             except FileNotFoundError:
                 pass
             continue
+        except OSError as exc:  # a folder that cannot be written: one line, not a trace
+            raise ValueError(f"--out {out}: cannot write the lock {path} "
+                             f"({exc.strerror or exc})") from None
         with os.fdopen(fd, "w") as fh:
             fh.write(f"{me}\n")
         break
@@ -233,13 +256,16 @@ class OutputSlot:
     ``commit()`` moves the staging folder to ``DIR`` (replacing a non-empty ``DIR`` only
     when ``force``, and removing the old one only after the new one is in place);
     ``keep_failed()`` moves it to ``DIR.failed-<YYYYmmdd-HHMMSS>``. Leaving the block
-    without either (an exception) keeps it as failed.
+    without either (an exception) keeps it as failed. ``adopt``: a kept folder of an
+    earlier run of ``DIR`` (``DIR.failed-*``) that becomes the staging folder (a resumed
+    sweep), renamed under the lock.
     """
 
-    def __init__(self, out, force: bool = False):
+    def __init__(self, out, force: bool = False, adopt: Path | None = None):
         self.out = check_out(out)
         self.force = force
         self.staging = self.out.parent / f"{self.out.name}.partial-{os.getpid()}"
+        self.adopt = Path(adopt) if adopt is not None else None
         self.final: Path | None = None
         self._lock = None
 
@@ -248,9 +274,14 @@ class OutputSlot:
         self._lock.__enter__()
         try:
             _check_empty(self.out, self.force)
-            if self.staging.exists():
+            if self.adopt is not None and self.adopt.resolve() == self.staging.resolve():
+                pass  # resuming our own staging folder
+            elif self.staging.exists():
                 shutil.rmtree(self.staging)
-            self.staging.mkdir(parents=True)
+            if self.adopt is not None and not self.staging.exists():
+                os.rename(self.adopt, self.staging)
+            else:
+                self.staging.mkdir(parents=True, exist_ok=True)
         except BaseException:
             self._lock.__exit__(*sys.exc_info())
             raise
@@ -337,9 +368,12 @@ def device_name() -> str:
 
 
 def environment() -> dict:
-    """Versions, git state and device, for ``run.json``."""
+    """Versions, git state, the package's code digest and device, for ``run.json``."""
+    from aligned_latents.book.sphinx_ext import package_digest
+
     return {
         "package_version": _version("aligned-latents"),
+        "package_digest": package_digest(),
         "git": git_state(),
         "versions": {"python": platform.python_version(), "torch": _version("torch"),
                      "numpy": _version("numpy"),
@@ -494,7 +528,54 @@ def _stop_kernels(managers: list):
             pass
 
 
-def _papermill(nb, out_nb: Path, params: dict, progress: bool, timeout: int,
+def glued_values(notebook: Path, names) -> dict:
+    """The values a notebook glued (myst-nb ``glue``) under ``names``, read from its
+    plain-text outputs (a Python literal when one, else the text)."""
+    import ast
+
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name not in names:
+                continue
+            text = next((v for k, v in o.get("data", {}).items()
+                         if k.endswith("text/plain")), None)
+            if text is None:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                found[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                found[name] = text
+    return found
+
+
+def used_parameters(chapter: str, notebook: Path, effective: dict) -> dict:
+    """``{parameter: value actually used}`` for the parameters whose chapter reports
+    the value it used (:func:`aligned_latents.runs.params.reported_parameters`), e.g.
+    ``vocab_size``: the words read, fewer than asked when the file is shorter."""
+    reported = reported_parameters(chapter)
+    glued = glued_values(notebook, set(reported.values()))
+    return {name: glued[g] for name, g in reported.items()
+            if g in glued and effective.get(name) is not None}
+
+
+def used_notes(record: dict) -> list[str]:
+    """One line per parameter whose value used differs from the value asked."""
+    p = record.get("parameters", {})
+    return [f"note: {name} = {p['effective'][name]!r} asked, {used!r} used (the input "
+            "has fewer)" for name, used in p.get("used", {}).items()
+            if used != p["effective"].get(name)]
+
+
+def _papermill(nb, out_nb: Path, params: dict, progress, timeout: int,
                kernel_log=None):
     """Execute with papermill in a helper thread, so that Ctrl-C reaches this (main)
     thread as ``KeyboardInterrupt`` (nbclient swallows SIGINT in the main thread), stops
@@ -553,7 +634,7 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_one_line(exc)}"
 
 
-def execute_chapter(chapter: str, params: dict | None, out_dir, progress: bool = True,
+def execute_chapter(chapter: str, params: dict | None, out_dir, progress=True,
                     timeout: int = 3600, force: bool = False, html: bool = True,
                     verdicts: bool = True, book_verdicts=None, env: dict | None = None
                     ) -> Run:
@@ -564,6 +645,9 @@ def execute_chapter(chapter: str, params: dict | None, out_dir, progress: bool =
     the book's ``results/``, held by another run) are one-line ``ValueError`` s raised
     before anything runs. A failed cell raises :class:`RunFailed`, Ctrl-C
     :class:`RunInterrupted`; both keep the partial run in ``DIR.failed-*``.
+    ``progress``: papermill's progress bar (``True``/``False``, or a dict of ``tqdm``
+    arguments such as ``{"file": log}``). ``run.json``'s ``parameters.used`` holds the
+    values the chapter reports it used (:func:`used_parameters`).
     ``verdicts``: compare the run's verdicts with the book's (``book_verdicts``, default
     ``results/ledger/verdicts.csv``). ``env``: the record of :func:`environment`, when
     the caller already has it (sweeps).
@@ -601,6 +685,7 @@ def execute_chapter(chapter: str, params: dict | None, out_dir, progress: bool =
         except Exception as exc:  # noqa: BLE001 - any failure keeps the run as failed
             status, error = "failed", _error_text(exc)
         stamp = read_stamp(stage / "results" / chapter) or {}
+        record["parameters"]["used"] = used_parameters(chapter, out_nb, effective)
         record.update(status=status, error=error, ended=now_iso(),
                       seconds=round(time.perf_counter() - t0, 3),
                       cells=cell_times(out_nb), networks=stamp.get("networks", []))

@@ -1,79 +1,143 @@
-"""``aligned-latents rerun CHAPTER --sweep NAME V1 V2 ... --out DIR``: one run per
-value.
+"""``aligned-latents rerun CHAPTER --sweep NAME V1 V2 ... [--sweep NAME2 ...] --out DIR``:
+one run per point of a grid.
 
-Every value is validated before anything runs (:func:`plan_sweep`: a value given twice,
-``1`` and ``1.0`` alike, or a value the schema refuses is a one-line ``ValueError``).
-The runs execute in parallel worker processes (:func:`run_sweep`); each is an atomic run
-(:func:`aligned_latents.runs.rerun.execute_chapter`) in ``DIR/NAME-V/``, and the sweep itself
-is atomic too: it is built in ``DIR.partial-<pid>/`` and moved to ``DIR`` when every run
-completed, else kept as ``DIR.failed-<time>/``. It writes ``sweep.json`` (the points and
-their status), ``sweep.csv`` (every run's headline numbers,
-:func:`aligned_latents.record.ledger.headline_frame`) and ``sweep.png`` (those numbers against
-the swept value).
+* **Grid.** ``--sweep`` may be given several times; the points are the cross product of
+  the swept values (:func:`plan_grid`), every point validated before anything runs (a
+  value given twice, ``1`` and ``1.0`` alike, or a value the schema refuses is a
+  one-line ``ValueError``). Each point is an atomic run
+  (:func:`aligned_latents.runs.rerun.execute_chapter`) in ``DIR/NAME-V__NAME2-W/``
+  (:func:`point_folder`), its progress in ``DIR/NAME-V__NAME2-W.log``.
+* **Atomic and resumable.** The sweep is built in ``DIR.partial-<pid>/`` and moved to
+  ``DIR`` when every point completed, else kept as ``DIR.failed-<time>/``. A failed point
+  stops the queued ones unless ``keep_going``. ``--resume`` adopts the newest kept folder
+  (:func:`find_resumable`), checks that its complete points were made with the same
+  parameters, package code and input files (their ``run.json``, :func:`check_resume`)
+  and reruns only the others.
+* **Executors.** The points run in a local process pool (:class:`LocalPool`) or, given a
+  scheduler address, as Dask tasks (:class:`DaskPool`): each task runs the same
+  :func:`run_point` on a worker that either sees the sweep folder (a shared file system)
+  or returns the finished point folder as a tar archive.
+* **Output.** ``sweep.json`` (the grid, every point's status and one-line error),
+  ``sweep.csv`` in long form (one row per point and headline number,
+  :func:`combine_sweep`) and ``sweep.png`` (each headline against the first swept
+  parameter, mean and band over the others, :func:`plot_sweep`).
 """
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import math
 import os
 import re
+import shutil
 import signal
 import sys
+import tarfile
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as _wait
+from dataclasses import dataclass
 from pathlib import Path
 
 from aligned_latents.runs.params import repeat_note, validate
 from aligned_latents.util.chapters import get_chapter, parameters
 
+#: A file in the sweep's folder that a worker reads to know it shares that folder.
+TOKEN_FILE = ".sweep-token"
+#: Seconds to try to reach a Dask scheduler.
+CONNECT_TIMEOUT_S = 20
+#: Seconds to wait for a Dask scheduler's first worker (batch jobs may queue).
+WORKER_WAIT_S = 120
+#: Environment variable naming a Dask scheduler (as Dask's own clients read it).
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
 
 def slug(name: str, value) -> str:
-    """The folder name of one sweep point: ``degrees-1``, ``seed-3``,
-    ``degrees-_1_2``."""
+    """The folder name of one swept value: ``degrees-1``, ``seed-3``,
+    ``degrees-1_2``."""
     text = re.sub(r"[^A-Za-z0-9.+-]+", "_",
                   repr(value) if not isinstance(value, str) else value)
     return f"{name}-{text.strip('_') or 'value'}"
 
 
-def plan_sweep(chapter: str, params: dict, name: str, values: list) -> list[dict]:
-    """The parameters of every run of a sweep, all validated before anything runs.
+def point_folder(values: dict) -> str:
+    """The folder of one grid point: the slugs of its swept values joined by ``__``
+    (``degrees-1_2__seed-0``; a slug never holds two ``_`` in a row)."""
+    return "__".join(slug(n, v) for n, v in values.items())
 
-    Each run gets ``params`` with ``name`` set to one value (and the chapter's default
-    ``seed`` unless given, so that the runs differ in the swept value only). Returns the
-    parameters as given (one dict per value); raises a one-line ``ValueError`` when a
-    value repeats (``1`` and ``1.0`` are the same value) or any run's parameters are
-    refused.
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a grid: the swept values (in ``--sweep`` order), the parameters of
+    its run and its folder name."""
+
+    values: dict
+    params: dict
+    folder: str
+
+    def label(self) -> str:
+        return ", ".join(f"{n} = {v!r}" for n, v in self.values.items())
+
+
+def plan_grid(chapter: str, params: dict, sweeps: list) -> list[Point]:
+    """Every point of the grid ``sweeps`` (``[(name, values), ...]``: the cross product),
+    each validated before anything runs.
+
+    Each run gets ``params`` with the swept names set (and the chapter's default ``seed``
+    unless given or swept, so that the runs differ in the swept values only). Raises a
+    one-line ``ValueError`` when a name is swept twice or also set with ``-p``, a value
+    repeats (``1`` and ``1.0`` are the same value), two values would share a folder, or
+    any point's parameters are refused.
     """
     get_chapter(chapter)
-    if not name:
+    if not sweeps:
         raise ValueError("--sweep needs a parameter name and at least one value")
-    if name in params:
-        raise ValueError(f"parameter {name!r} is both swept and set with -p; give it "
-                         "once")
-    if not values:
-        raise ValueError("--sweep needs a parameter name and at least one value")
-    note = repeat_note(values, noun="values")
-    if note is not None:
-        raise ValueError(f"chapter {chapter!r}: sweep of parameter {name!r} {note}; "
-                         "give each value once")
-    slugs = [slug(name, v) for v in values]
-    if len(set(slugs)) != len(slugs):
-        raise ValueError(f"chapter {chapter!r}: sweep values {values!r} of {name!r} "
-                         "would share a folder name; give values that differ in more "
-                         "than punctuation")
+    names = []
+    for name, values in sweeps:
+        if not name or not values:
+            raise ValueError("--sweep needs a parameter name and at least one value")
+        if name in names:
+            raise ValueError(f"parameter {name!r} is swept twice; give one --sweep per "
+                             "parameter")
+        if name in params:
+            raise ValueError(f"parameter {name!r} is both swept and set with -p; give "
+                             "it once")
+        note = repeat_note(values, noun="values")
+        if note is not None:
+            raise ValueError(f"chapter {chapter!r}: sweep of parameter {name!r} {note}; "
+                             "give each value once")
+        slugs = [slug(name, v) for v in values]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError(f"chapter {chapter!r}: sweep values {values!r} of {name!r} "
+                             "would share a folder name; give values that differ in "
+                             "more than punctuation")
+        names.append(name)
     spec = parameters(chapter)
-    runs = []
-    for v in values:
-        p = dict(params)
-        p[name] = v
+    points = []
+    for combo in itertools.product(*(values for _, values in sweeps)):
+        values = dict(zip(names, combo))
+        p = {**params, **values}
         if "seed" in spec and "seed" not in p:
             p["seed"] = spec["seed"].default  # every run seeded, recorded in run.json
-        validate(chapter, p)
-        runs.append(p)
-    return runs
+        try:
+            validate(chapter, p)
+        except ValueError as exc:
+            if len(sweeps) == 1:
+                raise
+            raise ValueError(f"{exc} (grid point {', '.join(map(repr, combo))})") from None
+        points.append(Point(values, p, point_folder(values)))
+    return points
 
 
-# -- worker processes ------------------------------------------------------------------
+def plan_sweep(chapter: str, params: dict, name: str, values: list) -> list[dict]:
+    """The parameters of every run of a one-parameter sweep (:func:`plan_grid`)."""
+    return [p.params for p in plan_grid(chapter, params, [(name, values)])]
+
+
+# -- one point, in a worker ------------------------------------------------------------
 _ACTIVE = False  # in a worker: a run is executing, so Ctrl-C must stop it
 _STOP = None  # in a worker: the sweep's stop event (set on Ctrl-C: start no more runs)
 
@@ -95,178 +159,612 @@ def _worker_init(stop=None):
     signal.signal(signal.SIGINT, _worker_sigint)
 
 
+def _shares_folder(out: Path, token: str | None) -> bool:
+    """Whether this worker sees the sweep's folder (its token file holds ``token``)."""
+    if token is None:
+        return True
+    try:
+        return (out.parent / TOKEN_FILE).read_text().strip() == token
+    except OSError:
+        return False
+
+
+def _tar(paths: list[Path]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for p in paths:
+            if p.exists():
+                tar.add(p, arcname=p.name)
+    return buf.getvalue()
+
+
 def run_point(chapter: str, params: dict, out: str, threads: int | None = None,
-              progress: bool = False, env: dict | None = None) -> dict:
-    """Execute one sweep point (in a worker process); never raises. Returns a dict with
-    ``status`` (``complete``/``failed``/``interrupted``), ``dir`` (where the run is),
-    ``seconds``, ``error`` and ``verdicts`` (how many verdicts differ from the book's).
-    ``env``: the versions/device record of :func:`aligned_latents.runs.rerun.environment`,
-    computed once by the parent."""
+              env: dict | None = None, token: str | None = None) -> dict:
+    """Execute one sweep point (in a worker process or a Dask worker); never raises.
+
+    The run goes to ``out`` (atomic, :func:`aligned_latents.runs.rerun.execute_chapter`)
+    and its progress to ``out.log``. When the worker does not see the sweep's folder
+    (``token`` not in its :data:`TOKEN_FILE`), the run executes in a temporary folder and
+    returns as ``archive`` (a tar.gz of the point's folder and log; :func:`unpack`).
+    Returns a dict with ``status`` (``complete``/``failed``/``interrupted``), ``dir``
+    (the point's folder name, or ``DIR.failed-*``), ``seconds``, ``error`` (one line),
+    ``verdicts`` and ``host``. ``env``: the versions/device record of
+    :func:`aligned_latents.runs.rerun.environment`, computed once by a local parent.
+    """
     global _ACTIVE
-    from aligned_latents.runs.rerun import RunFailed, RunInterrupted, execute_chapter
+    import platform
+
+    from aligned_latents.runs.rerun import RunFailed, RunInterrupted, execute_chapter, now_iso
 
     if threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ[var] = str(threads)
     t0 = time.perf_counter()
-    res = {"status": "complete", "dir": out, "error": None, "verdicts": None}
+    out = Path(out)
+    res = {"status": "complete", "dir": out.name, "error": None, "verdicts": None,
+           "host": platform.node()}
     if _STOP is not None and _STOP.is_set():
         return dict(res, status="interrupted", dir=None, error="not started",
                     seconds=0.0)
+    shared = _shares_folder(out, token)
+    tmp = None if shared else Path(tempfile.mkdtemp(prefix="aligned-latents-point-"))
+    target = out if shared else tmp / out.name
+    log_path = target.parent / f"{out.name}.log"
     _ACTIVE = True
     try:
-        run = execute_chapter(chapter, params, out, progress=progress, env=env)
-        _ACTIVE = False
-        changed = run.record.get("verdicts", {}).get("changed")
-        if changed is not None:
-            res["verdicts"] = f"{changed} verdict(s) differ from the book's"
-    except RunInterrupted as exc:
-        res.update(status="interrupted", dir=str(exc.kept), error="interrupted")
-    except KeyboardInterrupt:
-        res.update(status="interrupted", error="interrupted")
-    except RunFailed as exc:
-        res.update(status="failed", dir=str(exc.kept), error=exc.error)
-    except Exception as exc:  # noqa: BLE001 - a worker reports, the parent decides
-        res.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{now_iso()} {chapter} {params} on {res['host']} "
+                      f"(pid {os.getpid()}) -> {target}\n")
+            log.flush()
+            try:
+                run = execute_chapter(chapter, params, target, env=env,
+                                      progress={"file": log, "mininterval": 5.0})
+                _ACTIVE = False
+                changed = run.record.get("verdicts", {}).get("changed")
+                if changed is not None:
+                    res["verdicts"] = f"{changed} verdict(s) differ from the book's"
+            except RunInterrupted as exc:
+                res.update(status="interrupted", error="interrupted",
+                           dir=Path(exc.kept).name if exc.kept else None)
+            except KeyboardInterrupt:
+                res.update(status="interrupted", error="interrupted", dir=None)
+            except RunFailed as exc:
+                res.update(status="failed", dir=Path(exc.kept).name, error=exc.error)
+            except Exception as exc:  # noqa: BLE001 - a worker reports, the parent decides
+                res.update(status="failed", dir=None,
+                           error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+            res["seconds"] = time.perf_counter() - t0
+            log.write(f"{now_iso()} {res['status']} in {res['seconds']:.1f} s"
+                      f"{': ' + res['error'] if res['error'] else ''}\n")
     finally:
         _ACTIVE = False
-    res["seconds"] = time.perf_counter() - t0
+    if tmp is not None:
+        kept = [log_path] + ([tmp / res["dir"]] if res["dir"] else [])
+        res["archive"] = _tar(kept)
+        shutil.rmtree(tmp, ignore_errors=True)
     return res
 
 
-def run_sweep(chapter: str, name: str, values: list, runs: list[dict], out, jobs=None,
-              force: bool = False) -> int:
-    """Execute the runs of :func:`plan_sweep` in parallel into ``out`` (atomically, see
-    the module's docstring); print progress and the table. Returns the exit status (0
-    when every run completed and gave headline numbers, else 1); Ctrl-C raises
+def unpack(res: dict, stage: Path) -> dict:
+    """Extract a point's ``archive`` (from a worker without the shared folder) into the
+    sweep's folder; returns ``res`` without it."""
+    data = res.pop("archive", None)
+    if data:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(stage, filter="data")
+    return res
+
+
+# -- executors -------------------------------------------------------------------------
+class LocalPool:
+    """The points in local worker processes (fork), ``workers`` at a time with
+    ``threads`` BLAS threads each; Ctrl-C reaches the running points."""
+
+    def __init__(self, workers: int, threads: int):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.slots, self.threads = workers, threads
+        self._stop = ctx.Event()
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                         initargs=(self._stop,), mp_context=ctx)
+        self.env = None
+        self.token = None
+        self.where = f"{workers} at a time ({threads} thread(s) each)"
+
+    def submit(self, chapter, params, out):
+        return self._pool.submit(run_point, chapter, params, out, self.threads, self.env,
+                                 self.token)
+
+    window = property(lambda self: self.slots)  # one point per worker at a time
+
+    @staticmethod
+    def wait_any(futures):
+        done, rest = _wait(futures, return_when=FIRST_COMPLETED)
+        return done, rest
+
+    def interrupt(self):
+        self._stop.set()
+        for proc in list(getattr(self._pool, "_processes", {}).values()):
+            try:
+                os.kill(proc.pid, signal.SIGINT)  # when only this process was signalled
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskPool:
+    """The points as tasks of a Dask distributed scheduler (``tcp://host:8786``).
+
+    Refuses (one-line ``ValueError``) a scheduler that cannot be reached, has no
+    workers, or whose workers import other package code than this process (the
+    :func:`aligned_latents.book.sphinx_ext.package_digest` of each worker's package)."""
+
+    def __init__(self, address: str, timeout: float | None = None):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ValueError("--scheduler needs Dask: pip install -e '.[cluster]' "
+                             "(dask[distributed])") from None
+        try:
+            self.client = Client(address, timeout=timeout or CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"--scheduler {address}: cannot connect ({exc})") from None
+        try:
+            self._check_workers(address)
+        except BaseException:
+            self.client.close()
+            raise
+        self.env = None  # each worker records its own versions and device
+        self.token = None
+        self.where = (f"on Dask scheduler {address} ({len(self._nthreads)} worker(s), "
+                      f"{self.slots} thread(s))")
+
+    def _check_workers(self, address: str):
+        from aligned_latents.book.sphinx_ext import package_digest
+
+        try:
+            self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except TimeoutError:
+            raise ValueError(f"--scheduler {address} has no workers after "
+                             f"{WORKER_WAIT_S} s; start some (dask worker "
+                             f"{address})") from None
+        self._nthreads = self.client.nthreads()
+        self.slots = sum(self._nthreads.values())
+        mine = package_digest()
+        theirs = self.client.run(package_digest)
+        other = sorted(w for w, d in theirs.items() if d != mine)
+        if other:
+            raise ValueError(f"--scheduler {address}: worker(s) {', '.join(other)} "
+                             "import other aligned_latents code than this checkout; "
+                             "start them with the same checkout (PYTHONPATH or pip "
+                             "install -e)")
+
+    def submit(self, chapter, params, out):
+        return self.client.submit(run_point, chapter, params, out, None, None, self.token,
+                                  pure=False, key=f"point-{Path(out).name}-{uuid.uuid4()}")
+
+    @property
+    def window(self) -> int:
+        """The workers' threads now (a cluster that scales up gets more points)."""
+        self.slots = max(1, sum(self.client.nthreads().values()))
+        return self.slots
+
+    @staticmethod
+    def wait_any(futures):
+        from distributed import wait
+
+        done, rest = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def interrupt(self):
+        self.client.cancel(list(self._submitted))
+
+    def close(self):
+        self.client.close()
+
+    _submitted = ()
+
+
+def make_pool(n_points: int, jobs: int | None = None, scheduler: str | None = None):
+    """:class:`DaskPool` when a scheduler is given (or ``DASK_SCHEDULER_ADDRESS`` is
+    set), else :class:`LocalPool` with ``min(points, jobs, cores)`` workers."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if scheduler:
+        return DaskPool(scheduler)
+    cores = os.cpu_count() or 1
+    workers = max(1, min(n_points, jobs or cores, cores))
+    return LocalPool(workers, max(1, cores // workers))
+
+
+# -- resuming ----------------------------------------------------------------------------
+def _pid_of(folder: Path) -> int | None:
+    m = re.search(r"\.partial-(\d+)$", folder.name)
+    return int(m.group(1)) if m else None
+
+
+def find_resumable(out: Path) -> Path | None:
+    """The newest kept sweep of ``out`` (``DIR.failed-*``, or ``DIR.partial-<pid>`` of a
+    process that is gone) holding a ``sweep.json``, or ``None``."""
+    from aligned_latents.runs.rerun import pid_alive
+
+    found = []
+    for d in out.parent.glob(f"{out.name}.*"):
+        if not d.is_dir() or not (d / "sweep.json").is_file():
+            continue
+        if d.name.startswith(f"{out.name}.failed-"):
+            found.append(d)
+        elif _pid_of(d) is not None and not pid_alive(_pid_of(d)):
+            found.append(d)
+    return max(found, key=lambda d: (d / "sweep.json").stat().st_mtime, default=None)
+
+
+def read_sweep(folder: Path) -> dict:
+    """A sweep folder's ``sweep.json`` (one-line ``ValueError`` when unreadable)."""
+    path = Path(folder) / "sweep.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable sweep record ({exc})") from None
+
+
+def grid_of(info: dict) -> tuple[list, dict]:
+    """The grid (``[(name, values), ...]``) and the fixed parameters of a sweep record;
+    a one-parameter sweep written before grids (``parameter``, ``values``, one
+    ``parameters`` dict per run) reads as a grid of one."""
+    if "sweeps" in info:
+        return [(n, v) for n, v in info["sweeps"]], dict(info.get("fixed", {}))
+    try:
+        name, values = info["parameter"], info["values"]
+    except KeyError:
+        raise ValueError("the sweep record names no swept parameter") from None
+    runs = info.get("parameters") or [{}]
+    return [(name, values)], {k: v for k, v in runs[0].items() if k != name}
+
+
+def _folder_of(info: dict, point: dict) -> str:
+    """A recorded point's folder (a record written before grids names its value)."""
+    if point.get("folder"):
+        return point["folder"]
+    return slug(info.get("parameter", "value"), point.get("value"))
+
+
+def _same(a, b) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
+                                                                    default=str)
+
+
+def check_resume(chapter: str, points: list[Point], folder: Path) -> set[str]:
+    """The folders of ``points`` already complete in the kept sweep ``folder``, each
+    checked against its ``run.json``: the same chapter and parameters, the same package
+    code (:func:`aligned_latents.book.sphinx_ext.package_digest`) and the same input
+    files (sha256). A point of ``folder`` outside ``points``, or a complete point made
+    otherwise, is a one-line ``ValueError``."""
+    from aligned_latents.book.sphinx_ext import package_digest
+    from aligned_latents.runs.rerun import input_files
+
+    info = read_sweep(folder)
+    if info.get("chapter") != chapter:
+        raise ValueError(f"--resume {folder} is a sweep of {info.get('chapter')!r}, not "
+                         f"of {chapter!r}")
+    planned = {p.folder: p for p in points}
+    old = [_folder_of(info, p) for p in info.get("points", [])]
+    extra = [f for f in old if f not in planned]
+    if extra:
+        raise ValueError(f"--resume {folder}: its point {extra[0]} is not in this grid; "
+                         "give the same --sweep and -p values (or resume without them)")
+    digest = package_digest()
+    done = set()
+    for name, point in planned.items():
+        run_json = folder / name / "run.json"
+        if not run_json.is_file():
+            continue
+        rec = json.loads(run_json.read_text(encoding="utf-8"))
+        if rec.get("status") != "complete":
+            continue
+        where = f"--resume {folder}: point {name}"
+        if not _same(rec["parameters"]["given"], point.params):
+            raise ValueError(f"{where} ran with {rec['parameters']['given']}, not "
+                             f"{point.params}; give the same -p values")
+        if rec.get("package_digest") != digest:
+            raise ValueError(f"{where} was made with other package code (digest "
+                             f"{str(rec.get('package_digest'))[:12]}, now {digest[:12]}); "
+                             "start a new sweep (another --out), or delete that point's "
+                             "folder to rerun it")
+        now = input_files(chapter, rec["parameters"]["effective"])
+        if not _same(rec.get("inputs", {}), now):
+            raise ValueError(f"{where} read other input files than now ({rec['inputs']} "
+                             f"vs {now}); delete that point's folder to rerun it")
+        done.add(name)
+    return done
+
+
+# -- the sweep -------------------------------------------------------------------------
+def _progress_line(total, done, failed, running, elapsed, finished_s, slots) -> str:
+    queued = total - done - failed - running
+    left = total - done - failed
+    if left == 0:
+        eta = "none left"
+    elif finished_s:
+        per = sum(finished_s) / len(finished_s)
+        eta = f"about {_duration(per * math.ceil(left / max(1, slots)))} left"
+    else:
+        eta = "time left unknown"
+    return (f"sweep: {done + failed}/{total} done ({failed} failed), {running} running, "
+            f"{queued} queued; {_duration(elapsed)} elapsed, {eta}")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class _Progress:
+    """One progress line for the whole sweep: rewritten in place on a terminal, one
+    line per change otherwise."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.width = 0
+
+    def show(self, text: str):
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def note(self, text: str):
+        """A line of its own (a failed point), printed to stderr."""
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+        print(text, file=sys.stderr, flush=True)
+
+    def end(self):
+        if self.tty and self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = False,
+              resume: Path | None = None, keep_going: bool = False,
+              scheduler: str | None = None, pool=None) -> int:
+    """Execute the points of :func:`plan_grid` into ``out`` (atomically, see the module's
+    docstring); print one progress line and the table. ``resume``: a kept sweep folder
+    (:func:`find_resumable`) whose complete points are checked (:func:`check_resume`)
+    and kept. Returns the exit status (0 when every point completed and gave headline
+    numbers, else 1); Ctrl-C raises
     :class:`aligned_latents.runs.rerun.RunInterrupted` once the running points are
     stopped."""
+    from aligned_latents.book.sphinx_ext import package_digest
     from aligned_latents.runs.rerun import OutputSlot, RunInterrupted, environment, now_iso
 
-    cores = os.cpu_count() or 1
-    workers = max(1, min(len(runs), jobs or cores, cores))
-    threads = max(1, cores // workers)
-    with OutputSlot(out, force) as slot:
-        stage = slot.staging
-        print(f"sweep {chapter}: {name} in {values}, {len(runs)} runs, {workers} at a "
-              f"time ({threads} thread(s) each) -> {slot.out}", flush=True)
-        info = {"chapter": chapter, "parameter": name, "values": values,
-                "parameters": [dict(r) for r in runs], "started": now_iso(),
-                "status": "running", "points": []}
-        results, interrupted = _execute(chapter, name, values, runs, stage, workers,
-                                        threads, environment())
-        points = []
-        for v, r in zip(values, results):
-            r = r or {"status": "interrupted", "dir": None, "error": "not started",
-                          "seconds": 0.0}
-            d = Path(r["dir"]) if r.get("dir") else None
-            points.append({"value": v, "status": r["status"], "error": r.get("error"),
-                           "seconds": round(r.get("seconds", 0.0), 3),
-                           "dir": d.name if d is not None and d.exists() else None})
-        ok = [p["status"] == "complete" for p in points]
-        frame, problems = combine_sweep(chapter, name, values,
-                                        [stage / slug(name, v) for v in values], ok)
-        for p in problems if not interrupted else []:
-            print(f"  warning: {p.replace(str(stage) + os.sep, '')}", file=sys.stderr)
-        if not frame.empty:
-            frame.to_csv(stage / "sweep.csv", index=False)
-            plot_sweep(chapter, name, frame, stage / "sweep.png")
-        status = ("interrupted" if interrupted else
-                  "complete" if all(ok) and not frame.empty else "failed")
-        info.update(points=points, status=status, ended=now_iso())
-        text = json.dumps(info, indent=2, default=str) + "\n"
-        (stage / "sweep.json").write_text(text, encoding="utf-8")
-        final = slot.commit() if status == "complete" else slot.keep_failed()
+    done_before = check_resume(chapter, points, resume) if resume is not None else set()
+    todo = [p for p in points if p.folder not in done_before]
+    pool = pool or make_pool(max(1, len(todo)), jobs, scheduler)
+    sweeps = _sweeps_of(points)
+    try:
+        with OutputSlot(out, force, adopt=resume) as slot:
+            stage = slot.staging
+            kept_info = read_sweep(stage) if resume is not None else {}
+            before = {_folder_of(kept_info, q): q  # the kept points' times and hosts
+                      for q in kept_info.get("points", [])}
+            grid = " x ".join(f"{n} in {v}" for n, v in sweeps)
+            again = f", {len(done_before)} kept from {resume.name}" if resume else ""
+            print(f"sweep {chapter}: {grid}: {len(points)} point(s), {len(todo)} to "
+                  f"run{again}, {pool.where} -> {slot.out}", flush=True)
+            fixed = {k: v for k, v in points[0].params.items()
+                     if k not in points[0].values}
+            info = {"chapter": chapter, "sweeps": [[n, v] for n, v in sweeps],
+                    "fixed": fixed, "out": str(slot.out),
+                    "package_digest": package_digest(), "started": now_iso(),
+                    "status": "running",
+                    # parameter/value: how `aligned-latents compare` names a point
+                    "parameter": ", ".join(n for n, _ in sweeps),
+                    "points": [{"value": _value_of(p), "values": p.values,
+                                "folder": p.folder, "parameters": p.params,
+                                "status": "queued"} for p in points]}
+            if len(sweeps) == 1:
+                info["values"] = sweeps[0][1]
+            _write_sweep_json(stage, info)
+            token = uuid.uuid4().hex
+            (stage / TOKEN_FILE).write_text(token + "\n")
+            pool.token = token
+            if pool.env is None and isinstance(pool, LocalPool):
+                pool.env = environment()
+            results, interrupted = _execute(pool, chapter, todo, stage, keep_going)
+            for p in points:
+                if p.folder in done_before:
+                    old = before.get(p.folder, {})
+                    results[p.folder] = {"status": "complete", "dir": p.folder,
+                                         "error": None, "seconds": old.get("seconds", 0.0),
+                                         "host": old.get("host"), "kept": True}
+            rows = []
+            for p, row in zip(points, info["points"]):
+                r = results.get(p.folder) or {"status": "not started", "dir": None,
+                                              "error": None, "seconds": 0.0}
+                d = stage / r["dir"] if r.get("dir") else None
+                row.update(status=r["status"], error=r.get("error"),
+                           seconds=round(r.get("seconds", 0.0), 3),
+                           dir=d.name if d is not None and d.exists() else None,
+                           host=r.get("host"))
+                if r.get("kept"):
+                    row["resumed_from"] = resume.name
+                rows.append(row)
+            ok = [r["status"] == "complete" for r in rows]
+            frame, problems = combine_sweep(chapter, [p.values for p in points],
+                                            [stage / p.folder for p in points], ok)
+            for msg in problems if not interrupted else []:
+                if "did not complete" not in msg:
+                    print(f"  warning: {msg.replace(str(stage) + os.sep, '')}",
+                          file=sys.stderr)
+            if not frame.empty:
+                frame.to_csv(stage / "sweep.csv", index=False)
+                plot_sweep(chapter, [n for n, _ in sweeps], frame, stage / "sweep.png")
+            status = ("interrupted" if interrupted else
+                      "complete" if all(ok) and not frame.empty else "failed")
+            info.update(points=rows, status=status, ended=now_iso())
+            _write_sweep_json(stage, info)
+            (stage / TOKEN_FILE).unlink(missing_ok=True)
+            final = slot.commit() if status == "complete" else slot.keep_failed()
+    finally:
+        pool.close()
     if interrupted:
         raise RunInterrupted(final)
+    failed = [r for r in rows if r["status"] != "complete"]
+    if failed:
+        print(f"{len(failed)} point(s) not complete:", file=sys.stderr)
+        for r in failed:
+            print(f"  {r['folder']}: {r['status']}"
+                  f"{': ' + r['error'] if r.get('error') else ''}", file=sys.stderr)
     if frame.empty:
         print(f"no run produced headline numbers; no sweep.csv written (kept in "
               f"{final})", file=sys.stderr)
         return 1
     print(f"wrote {final / 'sweep.csv'} and {final / 'sweep.png'}")
-    print(frame.to_string(index=False))
+    print(wide_table(frame, [n for n, _ in sweeps]).to_string())
     if status != "complete":
-        print(f"not every run completed: the sweep is kept in {final}", file=sys.stderr)
+        print(f"the sweep is kept in {final}; finish it with: aligned-latents rerun "
+              f"{chapter} --resume {final}", file=sys.stderr)
         return 1
     return 0
 
 
-def _execute(chapter, name, values, runs, stage: Path, workers: int, threads: int,
-             env: dict):
-    """Run every point in a process pool; returns (results by point, interrupted)."""
-    import multiprocessing
+def _value_of(point: Point):
+    """A point's swept value (one parameter) or values (a grid: a dict)."""
+    return next(iter(point.values.values())) if len(point.values) == 1 else point.values
 
-    results = [None] * len(runs)
+
+def _sweeps_of(points: list[Point]) -> list[tuple[str, list]]:
+    """The swept names and their values, in order, from the points of a grid."""
+    names = list(points[0].values)
+    return [(n, list({json.dumps(p.values[n], sort_keys=True): p.values[n]
+                      for p in points}.values())) for n in names]
+
+
+def _write_sweep_json(stage: Path, info: dict):
+    text = json.dumps(info, indent=2, default=str) + "\n"
+    tmp = stage / "sweep.json.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, stage / "sweep.json")
+
+
+def _execute(pool, chapter: str, todo: list[Point], stage: Path, keep_going: bool):
+    """Run the points on ``pool``; returns ({folder: result}, interrupted).
+
+    At most ``pool.window`` points are handed to the pool at a time (one per worker
+    process or Dask worker thread, so that nothing waits inside the executor), the others
+    as points end. A failed point stops the points not yet started unless
+    ``keep_going``; the running ones finish."""
+    results = {}
     t0 = time.perf_counter()
-    stop = multiprocessing.get_context("fork").Event()
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                               initargs=(stop,),
-                               mp_context=multiprocessing.get_context("fork"))
-    futures = {pool.submit(run_point, chapter, p, str(stage / slug(name, v)), threads,
-                           False, env): i
-               for i, (p, v) in enumerate(zip(runs, values))}
-    for i in range(len(runs)):
-        print(f"  [{i + 1}/{len(runs)}] {name} = {values[i]!r}: queued", flush=True)
+    bar = _Progress()
+    futures, pending, queue = {}, set(), list(todo)
+    counts = {"done": 0, "failed": 0, "stop": False}
+    finished_s = []
+
+    def fill():
+        while queue and not counts["stop"] and (pool.window is None
+                                                or len(pending) < pool.window):
+            p = queue.pop(0)
+            # a resumed point's last failure, or the staging folder of a killed run
+            for old in [*stage.glob(f"{p.folder}.failed-*"),
+                        *stage.glob(f"{p.folder}.partial-*")]:
+                shutil.rmtree(old, ignore_errors=True)
+            fut = pool.submit(chapter, p.params, str(stage / p.folder))
+            futures[fut] = p
+            pending.add(fut)
+        pool._submitted = list(pending)
+
+    def line():
+        running = min(pool.slots, len(pending))
+        return _progress_line(len(todo), counts["done"], counts["failed"], running,
+                              time.perf_counter() - t0, finished_s, pool.slots)
+
     interrupted = False
     try:
-        done = 0
-        for fut in as_completed(futures):
-            i = futures[fut]
-            res = results[i] = fut.result()
-            done += 1
-            extra = f"; {res['verdicts']}" if res.get("verdicts") else ""
-            print(f"  [{done}/{len(runs)} done, {time.perf_counter() - t0:.0f} s] "
-                  f"{name} = {values[i]!r}: {res['status']} in {res['seconds']:.1f} s"
-                  f"{extra}", flush=True)
-            if res["status"] != "complete":
-                kept = Path(res["dir"]).name if res.get("dir") else "nothing kept"
-                print(f"  {name} = {values[i]!r} {res['status'].upper()}: "
-                      f"{res['error']} ({kept})", file=sys.stderr)
+        fill()
+        bar.show(line())
+        while pending:
+            done, rest = pool.wait_any(pending)
+            pending.clear()
+            pending.update(f for f in rest if not f.cancelled())
+            for fut in done:
+                if fut.cancelled():
+                    continue
+                p = futures[fut]
+                try:
+                    res = unpack(fut.result(), stage)
+                except Exception as exc:  # noqa: BLE001 - a worker that died
+                    res = {"status": "failed", "dir": None, "seconds": 0.0,
+                           "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+                results[p.folder] = res
+                finished_s.append(res.get("seconds", 0.0))
+                if res["status"] == "complete":
+                    counts["done"] += 1
+                    continue
+                counts["failed"] += 1
+                kept = res.get("dir") or "nothing kept"
+                bar.note(f"  {p.label()} {res['status'].upper()}: {res['error']} ({kept})")
+                counts["stop"] = counts["stop"] or not keep_going  # start no more
+            fill()
+            bar.show(line())
     except KeyboardInterrupt:
         interrupted = True
-        stop.set()
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            try:
-                os.kill(proc.pid, signal.SIGINT)  # when only this process was signalled
-            except (ProcessLookupError, PermissionError):
-                pass
+        pool.interrupt()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for fut, i in futures.items():
-        if results[i] is None and fut.done() and not fut.cancelled():
-            try:
-                results[i] = fut.result()
-            except Exception:  # noqa: BLE001 - a worker that died: reported as not run
-                pass
+        bar.end()
     return results, interrupted
 
 
 # -- the sweep's table and plot --------------------------------------------------------
-def combine_sweep(chapter: str, name: str, values: list, run_dirs: list[Path], ok=None):
-    """One table of every run's headline numbers
-    (:func:`aligned_latents.record.ledger.headline_frame`) with the swept value in column
-    ``name``. Returns (frame, problems)."""
+def combine_sweep(chapter: str, points: list[dict], run_dirs: list[Path], ok=None):
+    """One long table of every point's headline numbers
+    (:func:`aligned_latents.record.ledger.headline_frame`): one column per swept
+    parameter (lists as JSON), then ``run`` (the point's folder), ``row`` (the headline
+    table's row label), ``quantity`` and ``value``, one row per point and headline
+    number. Returns (frame, problems)."""
     import pandas as pd
 
     from aligned_latents.record.ledger import headline_frame
 
     frames, problems = [], []
-    ok = ok if ok is not None else [True] * len(values)
-    for v, d, good in zip(values, run_dirs, ok):
+    ok = ok if ok is not None else [True] * len(points)
+    for values, d, good in zip(points, run_dirs, ok):
+        label = ", ".join(f"{n} = {v!r}" for n, v in values.items())
         if not good:
-            problems.append(f"{name} = {v!r}: run did not complete, left out of "
-                            "sweep.csv")
+            problems.append(f"{label}: run did not complete, left out of sweep.csv")
             continue
         try:
             f = headline_frame(chapter, Path(d) / "results" / chapter)
         except ValueError as exc:
-            problems.append(f"{name} = {v!r}: {exc}")
+            problems.append(f"{label}: {exc}")
             continue
-        f.insert(0, name, json.dumps(v) if isinstance(v, (list, dict)) else v)
-        f.insert(1, "run", Path(d).name)  # relative: the sweep folder moves at the end
+        f = f.melt(id_vars="row", var_name="quantity", value_name="value")
+        f.insert(0, "run", Path(d).name)  # relative: the sweep folder moves at the end
+        for i, (n, v) in enumerate(values.items()):
+            f.insert(i, n, json.dumps(v) if isinstance(v, (list, dict)) else v)
         frames.append(f)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return frame, problems
+
+
+def wide_table(frame, names):
+    """The long table of :func:`combine_sweep` with one column per headline quantity
+    (what the command prints)."""
+    keys = list(names) + ["row"]
+    return frame.pivot_table(index=keys, columns="quantity", values="value",
+                             aggfunc="first", sort=False).rename_axis(columns=None)
 
 
 def _x_positions(values):
@@ -308,34 +806,70 @@ def _series_key(row: str, value) -> str:
     return row
 
 
-def plot_sweep(chapter: str, name: str, frame, path: Path) -> Path:
-    """Plot each headline column against the swept parameter, one line per row label."""
+def _seed_names(names) -> list[str]:
+    """The swept parameters after the first that are seeds (``seed``, ``*_seed``)."""
+    return [n for n in names[1:] if n == "seed" or n.endswith("_seed")]
+
+
+def sweep_lines(frame, names):
+    """What :func:`plot_sweep` draws: per headline ``quantity`` and ``series`` (a row
+    label, with the values of swept parameters other than the first and the seeds), at
+    each ``x`` (the first swept parameter's value), the ``mean``, ``low`` and ``high``
+    over the seeds and their ``count``. Returns (lines, category labels of x or None)."""
+    import pandas as pd
+
+    names = [names] if isinstance(names, str) else list(names)
+    first, seeds = names[0], _seed_names(names)
+    split = [n for n in names[1:] if n not in seeds]
+    xs, cats = _x_positions(list(frame[first]))
+    # on a numeric axis a row naming the swept value (``k=3``) follows it as ``k=*``;
+    # on a categorical one (lists of several degrees) each row label is its own line
+    keys = [_series_key(r, v) if cats is None else r
+            for r, v in zip(frame["row"], frame[first])]
+    for n in split:
+        keys = [f"{k}, {n}={v}" for k, v in zip(keys, frame[n])]
+    f = frame.assign(x=xs, series=keys)
+    lines = (f.groupby(["quantity", "series", "x"], sort=False)["value"]
+             .agg(mean="mean", low="min", high="max", count="count").reset_index())
+    return pd.DataFrame(lines), cats
+
+
+def plot_sweep(chapter: str, names, frame, path: Path) -> Path:
+    """Plot each headline quantity of the long table (:func:`combine_sweep`) against the
+    first swept parameter, one line per series of :func:`sweep_lines`: the mean over the
+    seeds swept (``seed``, ``*_seed``) and a band from their lowest to highest value;
+    any other swept parameter gives a line per value."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    columns = [c for c in frame.columns if c not in (name, "run", "row")]
-    if "claims_total" in columns:  # fall-back headline: share of claims that hold
-        columns = ["claims_hold"]
-    xs, cats = _x_positions(list(frame[name]))
-    keys = [_series_key(r, v) for r, v in zip(frame["row"], frame[name])]
-    frame = frame.assign(_x=xs, _key=keys)
-    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.2),
-                             squeeze=False)
-    for ax, col in zip(axes[0], columns):
-        for key, sub in frame.groupby("_key", sort=False):
-            sub = sub.sort_values("_x")
-            ax.plot(sub["_x"], sub[col], "o-", label=key)
-        if col == "claims_hold" and "claims_total" in frame:
-            ax.plot(frame["_x"], frame["claims_total"], "k--", lw=0.8,
-                    label="checks run")
-        ax.set_xlabel(name)
-        ax.set_title(col, fontsize=10)
+    names = [names] if isinstance(names, str) else list(names)
+    seeds = _seed_names(names)
+    lines, cats = sweep_lines(frame, names)
+    quantities = list(dict.fromkeys(lines["quantity"]))
+    if "claims_total" in quantities:  # fall-back headline: share of claims that hold
+        quantities = ["claims_hold"]
+    fig, axes = plt.subplots(1, len(quantities),
+                             figsize=(max(5.0, 3.6 * len(quantities)), 3.6), squeeze=False)
+    for ax, q in zip(axes[0], quantities):
+        for key, sub in lines[lines["quantity"] == q].groupby("series", sort=False):
+            sub = sub.sort_values("x")
+            line, = ax.plot(sub["x"], sub["mean"], "o-", label=key)
+            if (sub["count"] > 1).any():
+                ax.fill_between(sub["x"], sub["low"], sub["high"],
+                                color=line.get_color(), alpha=0.2, lw=0)
+        if q == "claims_hold":
+            tot = lines[lines["quantity"] == "claims_total"].sort_values("x")
+            if len(tot):
+                ax.plot(tot["x"], tot["mean"], "k--", lw=0.8, label="checks run")
+        ax.set_xlabel(names[0])
+        ax.set_title(q, fontsize=10)
         if cats is not None:
             ax.set_xticks(range(len(cats)), cats, rotation=30)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"{chapter}: headline numbers against {name}", fontsize=11)
+    spread = (f"\n(mean, and range over {', '.join(seeds)})" if seeds else "")
+    fig.suptitle(f"{chapter}: headline numbers against {names[0]}{spread}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
