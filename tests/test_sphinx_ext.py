@@ -21,6 +21,7 @@ from aligned_latents.book.sphinx_ext import (
     chapter_key,
     current_inputs,
     data_files,
+    package_digest,
     package_files,
     record_key,
     record_of,
@@ -67,6 +68,14 @@ def test_package_files_cover_every_extension_recursively(tree):
     pkg, _ = tree
     assert set(package_files(pkg)) == {"book/figures/glove.py", "book/figures/cmap.py",
                                        "record/paper_statements.csv"}  # no __pycache__
+
+
+def test_package_digest_follows_every_file(tree):
+    pkg, _ = tree
+    first = package_digest(pkg)
+    (pkg / "record" / "paper_statements.csv").write_text("id,quote\na,c\n")
+    assert package_digest(pkg) != first
+    assert len(package_digest()) == 64  # the package itself
 
 
 def test_key_follows_an_imported_subfolder_module_only(tree):

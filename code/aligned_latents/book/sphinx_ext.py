@@ -78,6 +78,12 @@ def package_files(root: Path | None = None) -> dict[str, str]:
             if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"}
 
 
+def package_digest(root: Path | None = None) -> str:
+    """sha256 of the whole package (every file of :func:`package_files`, with its path): two
+    processes with the same digest run the same code (reruns and sweeps record it)."""
+    return _key(package_files(root))
+
+
 def data_files(root: Path, index: dict | None = None) -> dict[str, str]:
     """``{path relative to root: sha256}`` of every file under ``root`` (``data/``, with the
     fetched ``data/external/``). ``index`` (``{path: [size, mtime_ns, sha256]}``, updated in
