@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aligned_latents.util.chapters import get_chapter, parameters
+from aligned_latents.util.paths import note_parameters
 from aligned_latents.util.validation import check_int
 
 #: Corollary 1's covariances Σ_j = D_j + J are covariances only for c >= -1.5
@@ -517,6 +518,9 @@ def check_notebook_parameters(chapter: str, namespace: dict) -> dict:
     values = {name: check_value(chapter, name, namespace[name]) for name in spec}
     _cross(chapter, values)
     namespace.update(values)
+    defaults = parameters(chapter)
+    note_parameters(chapter, {n: v for n, v in values.items() if n in defaults
+                              and v != check_value(chapter, n, defaults[n].default)})
     return values
 
 

@@ -162,7 +162,8 @@ def train_autoencoder(
         and ``loaded=True`` when the weights were reloaded.
     """
     torch = _torch()
-    from aligned_latents.util.device import torch_device
+    from aligned_latents.util.device import device_label, torch_device
+    from aligned_latents.util.execution import note_network
 
     X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
     if len(X) == 0:
@@ -204,6 +205,7 @@ def train_autoencoder(
 
             model.load_state_dict(load_file(str(weights_path), device=str(dev)))
             meta["loaded"] = True
+            note_network(desc, meta.get("device", "unrecorded"), reloaded=True)
             return model.eval(), meta
 
     before = torch.get_num_threads()
@@ -226,7 +228,8 @@ def train_autoencoder(
         )
     finally:
         torch.set_num_threads(before)
-    history.update(threads=threads or before, config=config)
+    history.update(threads=threads or before, config=config, device=device_label(dev))
+    note_network(desc, history["device"], reloaded=False)
     if weights_path:
         from safetensors.torch import save_file
 
