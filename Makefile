@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install book test lint data browser-deps clean baselines
+.PHONY: install book test lint data browser-deps clean baselines verify status
 
 install: $(STAMP)
 $(STAMP): pyproject.toml
@@ -29,6 +29,16 @@ data: $(STAMP)
 book: install data
 	$(BIN)/jupyter-book build book/ -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# A reader's check of the whole book: build it from nothing (a fresh temporary folder, empty
+# execution cache, no saved weights: every chapter executed, every network trained) and
+# compare every results file and figure with tests/baselines/; prints any difference.
+verify: install data
+	$(BIN)/aligned-latents verify
+
+# Per chapter: whether the next `make book` takes it from the cache, or executes it and why.
+status: install
+	$(BIN)/aligned-latents status
 
 # Headless Chromium for the rendered-book test (Debian packages; installed when missing).
 browser-deps:

@@ -8,7 +8,7 @@ lower-case vocabulary and skips the same questions, so both count the same quest
 (checked).
 
 Ours is :func:`aligned_latents.metrics.analogy.analogy_accuracy` with its default search (pruned
-on the CPU, :func:`aligned_latents.metrics.analogy._search_pruned`). After the two timed runs
+on the CPU, :func:`aligned_latents.metrics.analogy_search.search_pruned`). After the two timed runs
 the exhaustive float32 reference search runs too (``exhaustive_s``: the search before
 the pruning, with torch's default threads), to check that the pruned search predicts the
 same word for every question (``identical_predictions``), and the questions answered

@@ -29,7 +29,8 @@ def test_chapter_autoencoders(run_chapter):
     errata = pd.read_csv(res / "errata.csv")
     assert errata.supports.all(), errata[~errata.supports].to_string()
     assert set(errata.kind) <= set(ERRATUM_KINDS)
-    assert {"error", "typo", "ambiguity", "convention"} <= set(errata.kind)
+    assert {"error", "typo", "ambiguity", "convention", "missing hypothesis"} <= set(
+        errata.kind)
     t1 = pd.read_csv(res / "theorem1_table.csv")
     assert set(t1.init) == {"asymmetric", "symmetric"} and len(t1) == 16
     assert np.all(np.isfinite(t1[["b_gd", "b_ode", "b_pred"]]))

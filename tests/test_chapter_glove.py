@@ -17,9 +17,15 @@ NEEDS_LEAKY = {"table1.linear_vs_leaky", "fig7.linear_more", "apph.glove_leaky_s
 NEEDS_K2 = {"fig7.share_76"}
 
 #: Checks that fail on the book's default data (glove.6B.50d instead of glove.840B.300d):
-#: results, not errors; each has its likely reason in claims.csv's detail column.
-FAILING_ON_6B = {"fig7.n_19430", "table1.k1_accuracy_gain",
-                 "fig6.frequent_aligned", "fig7.share_76", "table2.corrected_stable"}
+#: results, not errors; each has its likely reason in claims.csv's detail column. Among
+#: them: the Leaky ReLU AE's analogy gain is below the threshold of "substantially" for
+#: every seed; Figure 9's MDS gain is mixed over the MDS seeds (within the spread); the
+#: gradient-descent check of Theorem 1 stops before its gradient tolerance (its closed
+#: form still agrees, so the statement is decided).
+FAILING_ON_6B = {"table1.k1_accuracy_gain", "fig6.frequent_aligned", "fig7.share_76",
+                 "table2.corrected_stable", "table1.analogy_boost",
+                 "appi4.angle_much_larger", "s1.word_analogy_improvement", "fig9",
+                 "apph.linear_closed_form"}
 
 # Values measured by the book's default run (glove.6B.50d, 400,000 words, seed 0; the Leaky
 # ReLU network trained to the companion code's loss-change rule: 17 epochs). Tolerance 1e-3: the linear rows are deterministic closed forms evaluated in
@@ -129,6 +135,12 @@ def test_book_checks_cover_every_statement(book_results):
     failing = set(claims.statement[~claims.holds])
     assert failing <= FAILING_ON_6B, claims[~claims.holds].to_string()
     assert (claims.detail[~claims.holds].fillna("").str.len() > 0).all()
+    # the Leaky ReLU metrics over >= 5 seeds, one row per seed
+    seeds = pd.read_csv(book_results("glove") / "leaky_relu_seeds.csv")
+    assert len(seeds) >= 5 and seeds["seed"].is_unique
+    t1 = pd.read_csv(book_results("glove") / "table1.csv").set_index("model")
+    assert seeds["analogy"].iloc[0] == pytest.approx(t1.loc["Leaky ReLU AE", "analogy"])
+    assert seeds["analogy"].std() > 0  # the seeds give different networks
     errata = pd.read_csv(book_results("glove") / "errata.csv")
     assert "Table 1 and Table 2 disagree on the Leaky ReLU AE's MEN score" in set(
         errata.erratum)

@@ -3,6 +3,7 @@ formats). Damaged files: ``test_loaders_bad_files.py``."""
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 
 import numpy as np
@@ -122,3 +123,48 @@ def test_spaces_in_tokens_and_speed_path_unchanged(tmp_path):
     e = load_text(write(tmp_path, "v.txt", "a 1 2\n. . . 3 4\nat&t ceo 5 6\n"))
     assert e.words == ["a", ". . .", "at&t ceo"]
     np.testing.assert_array_equal(e.vectors[2], [5, 6])
+
+
+def _line_by_line(path):
+    """The reference: every line through ``_Reader.line`` (the loader's slow path)."""
+    from aligned_latents.data.embeddings import _Reader
+
+    reader = _Reader(path, None, 4)
+    reader.lines(path.read_bytes() + b"\n", 1)
+    return reader.result()
+
+
+EDGE_LINES = ["a 1 2 3", "b -1.5e-3 +2 .5", ". . . 1 2 3", "at & t 4 5 6", "c 1 2 3 ",
+              "", "   ", "d 1 2 3\r", "nan 1 2 3", "b 7 7 7", "e\tf 1 2 3", '"q 1 2 3',
+              "caf\u00e9 0.1 0.2 0.3", "g 1_0 2 3", "h 1e-45 3.4028235e38 0", "#c 1 2 3",
+              "i  1 2", "j 1. 2. 3."]
+BAD_LINES = ["k 1 2", "l 1 2 3 4", "m 1 x 3", "n 1 nan 3", " 1 2 3", "o 1 2 1e400",
+             "p 1  2", "q 1 2 3\r\r"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_block_reader_matches_line_reader(tmp_path, seed):
+    """The block parser (pandas' C reader) gives what the line-by-line reader gives:
+    same words, bit-identical float32 values, same duplicates, same error naming the
+    same line, across block boundaries (small blocks) and on random digits."""
+    rng = np.random.default_rng(seed)
+    lines = [f"w{i} " + " ".join(f"{v:.{rng.integers(1, 10)}g}" for v in
+                                 rng.normal(size=3) * 10.0 ** rng.integers(-6, 6))
+             for i in range(300)]
+    for pos in rng.integers(0, len(lines), size=8):
+        lines.insert(int(pos), EDGE_LINES[rng.integers(len(EDGE_LINES))])
+    if seed % 3 == 2:
+        lines.insert(int(rng.integers(50, len(lines))), BAD_LINES[seed % len(BAD_LINES)])
+    p = tmp_path / "v.txt"
+    p.write_bytes(("\n".join(lines) + "\n").encode() + b"z\xff\xfe 1 2 3")
+    try:
+        want = _line_by_line(p)
+    except ValueError as exc:
+        for block_bytes in (97, 4096, 1 << 20):
+            with pytest.raises(ValueError, match=re.escape(str(exc))):
+                load_text(p, block_bytes=block_bytes)
+        return
+    for block_bytes in (97, 4096, 1 << 20):
+        got = load_text(p, block_bytes=block_bytes)
+        assert got.words == want.words and got.duplicates == want.duplicates
+        np.testing.assert_array_equal(got.vectors, want.vectors)

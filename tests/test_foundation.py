@@ -37,8 +37,11 @@ def test_claims_rows_and_files(tmp_path, monkeypatch):
         df["holds"].tolist()
     assert (tmp_path / "demo" / "errata.csv").is_file()
     assert "2 do not" in c.summary()
-    assert c.verdict("lemma1") == "partly"
-    assert c.verdict("thm2.alpha_beta") == "erratum"
+    from aligned_latents.record.verdicts import statement_verdict
+
+    frame = c.frame()
+    assert statement_verdict(frame[frame.statement == "lemma1"]) == "partly"
+    assert statement_verdict(frame[frame.statement == "thm2.alpha_beta"]) == "erratum"
 
 
 def test_claims_refuse_bad_rows(tmp_path, monkeypatch):

@@ -14,10 +14,7 @@ import aligned_latents
 
 LAYERS = ("util", "data", "theory", "metrics", "applications", "record", "book", "runs")
 PACKAGE = Path(aligned_latents.__file__).parent
-ALLOWED_CIRCLES: set[frozenset[str]] = {
-    # issue 17 removes this circle
-    frozenset({"aligned_latents.record.claims", "aligned_latents.record.verdicts"}),
-}
+ALLOWED_CIRCLES: set[frozenset[str]] = set()
 
 
 def module_name(path) -> str:

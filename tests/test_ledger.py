@@ -49,7 +49,7 @@ STATEMENTS = pd.DataFrame(
         ("fig1", "Section 1, Figure 1", "figure", "intro",
          "Figure 1: Examples of aligned latent spaces.", ""),
     ],
-    columns=V.STATEMENT_COLUMNS)
+    columns=V.STATEMENT_COLUMNS[:6])  # the quantifier column may be left out
 
 
 def write_claims(root: Path, claims: Claims) -> Path:
@@ -117,7 +117,7 @@ def test_every_check_with_its_statement_location(root):
     assert verdicts == {"lemma1": "confirmed", "lemma2": "confirmed",
                         "thm1": "confirmed", "thm1.display": "erratum",
                         "thm2": "not reproduced",
-                        "table1": "partly", "fig10": "not checkable here",
+                        "table1": "partly, on substitute data", "fig10": "not checkable here",
                         "fig4": "only illustrated on designed data",
                         "fig1": "confirmed on substitute data"}
     assert led.complete
@@ -144,7 +144,7 @@ def test_written_ledger_detects_stale_and_missing(root):
     meta = json.loads(json_path.read_text())
     assert meta["sources"]["glove"]["sha256"] == sha256_file(root / "glove" / "claims.csv")
     assert meta["checks"] == led.n_checks and meta["hold"] == led.n_hold
-    assert meta["verdicts"]["partly"] == 1
+    assert meta["verdicts"]["partly, on substitute data"] == 1
     assert pd.read_csv(root / "ledger" / "ledger.csv").shape[0] == len(led.table)
     verdicts = pd.read_csv(root / "ledger" / "verdicts.csv")
     assert list(verdicts.columns[:4]) == ["statement", "location", "evidence",
@@ -262,9 +262,10 @@ def test_counts_in_plain_words(root):
     assert text == (
         "Of the paper's 9 statements, 3 are confirmed (exactly or on the paper's own "
         "simulations), 1 is confirmed on substitute data (real data other than the "
-        "paper's), 1 is only illustrated on data this book designed (no evidence for "
-        "the paper's empirical claim), 1 is an erratum whose corrected form holds, 1 "
-        "partly reproduces, 1 does not reproduce and 1 cannot be checked here.")
+        "paper's), 1 is an erratum whose corrected form holds, 1 is only illustrated on "
+        "data this book designed (no evidence for the paper's empirical claim), 1 "
+        "partly reproduces on substitute data (untested on the paper's data), 1 does "
+        "not reproduce and 1 cannot be checked here.")
     (root / "gaussians" / "claims.csv").unlink()
     text = F.counts_markdown(build(root).verdicts)
     assert "2 are confirmed" in text and "ledger-fail" in text
@@ -298,8 +299,8 @@ def test_problems_in_plain_words(root):
 def test_verdict_table_per_chapter_narrow_and_linked(root):
     text = F.verdicts_markdown(build(root).verdicts)
     assert text.count("```{dropdown}") == 6  # five chapters and the opening page
-    assert "```{dropdown} Aligning GloVe word embeddings: 2 statements (1 partly, " \
-           "1 not checkable here)" in text
+    assert "```{dropdown} Aligning GloVe word embeddings: 2 statements (1 partly, on " \
+           "substitute data, 1 not checkable here)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert all(line.count(" | ") == 4 for line in rows if "\\|" not in line)
     assert "{ref}`glove <ch-glove>`" in text and "{ref}`intro <intro>`" in text
@@ -352,9 +353,10 @@ def test_ledger_collapsed_per_chapter_failing_in_red(root):
 def test_errata_by_kind(root):
     errata = build(root).errata
     summary = F.errata_summary_markdown(errata)
-    assert "| error | the mathematics is wrong | 1 | 1 |" in summary
-    assert ("| ambiguity | the text can be read in more than one way | 0 | 0 |"
-            in summary)
+    assert "| error | 1 | 1 | 1 |" in summary  # distinct errata, places, supported
+    assert "| ambiguity | 0 | 0 | 0 |" in summary
+    assert "**missing hypothesis**: the result holds except in a degenerate case" in (
+        F.errata_definitions_markdown())
     error = F.errata_markdown(errata, "error")
     assert "**1. Sigma\\_A\\(inf\\) garbled**" in error
     assert "the paper says: “Sigma\\_A = 3”" in error
@@ -389,6 +391,7 @@ def test_pages_execute_on_a_results_root(root, monkeypatch):
                            keep_default_na=False)
     got = dict(zip(verdicts["statement"], verdicts["verdict"]))
     assert got.pop("fig1") == "not checked"  # this page ran, without Figure 1's inputs
+    assert got.pop("fig1.b") == "not checked"
     assert set(got.values()) <= {"missing", "not checkable here"}
     assert (root / "intro" / "claims.csv").is_file()
 
@@ -426,7 +429,7 @@ def test_figure1_checks(root):
     _figure1_inputs(root)
     claims = F.figure1_claims(root)
     rows = claims.frame()
-    assert list(rows["statement"]) == ["fig1", "fig1"] and rows["holds"].all()
+    assert list(rows["statement"]) == ["fig1", "fig1.b"] and rows["holds"].all()
     assert list(rows["evidence"]) == ["substitute-data", "designed-data"]
     assert float(rows["measured"].iloc[0]) == pytest.approx(1 / 1.01 ** 0.5)
 
@@ -486,3 +489,11 @@ def test_book_ledger_is_current():
                     "(make book)")
     problems = L.check(root, html)
     assert not problems, "; ".join(problems)
+
+
+def test_findings_name_the_evidence_in_each_sentence(root):
+    text = F.findings_markdown(build(root).verdicts)
+    # a failure on substitute data says so, and that the paper's data stay untested
+    assert ("**1 statement** does not reproduce, or only partly, on GloVe 6B 50d; "
+            "untested on the paper's 840B data (Section 6.1.2, Table 1)." in text)
+    assert "**1 statement** is only illustrated on data this book designed" in text

@@ -139,7 +139,7 @@ def test_complete_run_writes_notebook_page_and_run_json(fake, tmp_path, monkeypa
     assert git is None or (len(git["commit"]) == 40 and "dirty" in git)
     assert set(rec["versions"]) >= {"python", "torch", "numpy", "jupyter-book",
                                     "papermill"}
-    assert rec["device"].split()[0] in ("cpu", "cuda", "unknown")
+    assert rec["device"].split()[0].split(":")[0] in ("cpu", "cuda", "unknown")
     start = dt.datetime.fromisoformat(rec["started"])
     end = dt.datetime.fromisoformat(rec["ended"])
     assert start <= end and start.tzinfo is not None and rec["seconds"] > 0

@@ -43,7 +43,7 @@ STATEMENTS = pd.DataFrame(
         ("lemma2", "Section 4.1, Lemma 2", "lemma", "gaussians",
          "the top eigenvector of XX^T is ...", ""),
     ],
-    columns=V.STATEMENT_COLUMNS)
+    columns=V.STATEMENT_COLUMNS[:6])  # the quantifier column may be left out
 
 EXPECTED = {
     "lemma1": "confirmed",
@@ -182,6 +182,175 @@ def test_rerun_of_some_chapters(root):
     assert set(table["statement"]) == {"table1", "fig10"}
 
 
+# -- the referee's rules (issue 17): each test fails under the old, one-sided rules ---
+def _one(chapter, evidence="substitute-data"):
+    return Claims(chapter, evidence=evidence)
+
+
+def _verdict_of(claims: Claims, statement: str) -> str:
+    df = claims.frame()
+    return V.statement_verdict(df[df["statement"] == statement])
+
+
+def test_substitute_data_failure_is_named_as_such():
+    gl = _one("glove")
+    gl.at_least("Table 1", "gain", measured=-0.1, bound=0.0, statement="table1")
+    assert _verdict_of(gl, "table1") == "not reproduced on substitute data"
+    gl.at_least("Table 1", "other gain", measured=0.2, bound=0.0, statement="table1")
+    assert _verdict_of(gl, "table1") == "partly, on substitute data"
+    # a failing exact check beside it: the failure is not only on substitute data
+    gl.close("Table 1", "identity", expected=1.0, measured=2.0, tolerance=1e-9,
+             statement="table1", evidence="exact")
+    assert _verdict_of(gl, "table1") == "partly"
+    assert "not reproduced on substitute data" in V.VERDICTS
+    assert "partly, on substitute data" in V.FAILURES
+
+
+def test_designed_data_counts_neither_for_nor_against():
+    cm = _one("cmap", "designed-data")
+    cm.at_least("Figure 4", "median gain", measured=-0.3, bound=0.0, statement="fig4")
+    assert _verdict_of(cm, "fig4") == "only illustrated on designed data"
+    # beside real evidence the designed check is left out, whichever way it goes
+    cm.at_least("Figure 4", "fluVaccine gain", measured=0.2, bound=0.0, statement="fig4",
+                evidence="substitute-data")
+    assert _verdict_of(cm, "fig4") == "confirmed on substitute data"
+
+
+def test_setup_is_not_a_confirmation():
+    gl = _one("glove")
+    assert gl.setup("Appendix H", "hidden width", 400, 400, statement="apph.setup")
+    assert _verdict_of(gl, "apph.setup") == "setup, used as stated"
+    assert not gl.setup("Appendix H", "learning rate", 0.01, 0.1, statement="apph.lr")
+    assert _verdict_of(gl, "apph.lr") == "setup, not used as stated"
+    assert "setup, used as stated" not in V.PASSES
+    # beside a real check, a setup row neither confirms nor weakens it
+    gl.at_least("Appendix H", "a result", measured=1.0, bound=0.5, statement="apph.setup")
+    assert _verdict_of(gl, "apph.setup") == "confirmed on substitute data"
+
+
+def test_quantifier_needs_a_threshold(root):
+    st = STATEMENTS.assign(quantifier="")
+    st.loc[st["statement"] == "table1", "quantifier"] = "substantially"
+    with pytest.raises(ValueError, match=r"table1 .*'substantially'.*>= 0\.0"):
+        V.verdict_table(root, statements=st)  # book_claims tests the gain >= 0
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Table 1", "analogy gain (k=2)", measured=0.08, bound=0.05,
+                statement="table1")
+    write_claims(root, gl)
+    with pytest.raises(ValueError, match="detail must give the reason"):
+        V.verdict_table(root, statements=st)
+    gl = Claims("glove", evidence="substitute-data")
+    gl.at_least("Table 1", "analogy gain (k=2)", measured=0.08, bound=0.05,
+                statement="table1", detail="half the paper's smallest gain")
+    write_claims(root, gl)
+    assert verdicts_of_table(root, st)["table1"] == "confirmed on substitute data"
+
+
+def verdicts_of_table(root, st) -> dict[str, str]:
+    table = V.verdict_table(root, statements=st)
+    return dict(zip(table["statement"], table["verdict"]))
+
+
+def test_exact_identity_that_did_not_converge():
+    ae = _one("autoencoders", "exact")
+    ae.close("Theorem 1", "||B_GD - B_closed|| / ||B_closed||", expected=0.0,
+             measured=0.10, tolerance=0.01, statement="thm1")
+    assert _verdict_of(ae, "thm1") == "not reproduced"  # the old rule's verdict
+    ae.converged("Theorem 1", "gradient norm at the end", residual=1e-4, bound=1e-10,
+                 statement="thm1")
+    assert _verdict_of(ae, "thm1") == "did not converge"
+    ok = _one("autoencoders", "exact")
+    ok.close("Theorem 1", "relative difference", expected=0.0, measured=1e-3,
+             tolerance=0.01, statement="thm1")
+    ok.converged("Theorem 1", "gradient norm at the end", residual=1e-4, bound=1e-10,
+                 statement="thm1")
+    assert _verdict_of(ok, "thm1") == "confirmed"  # agreement decides even so
+    ok.converged("Theorem 1", "another run", residual=1e-12, bound=1e-10,
+                 statement="thm2")
+    ok.close("Theorem 2", "identity", expected=0.0, measured=0.5, tolerance=0.01,
+             statement="thm2")
+    assert _verdict_of(ok, "thm2") == "not reproduced"  # converged, and it misses
+
+
+def test_seed_checks_need_a_gap_beyond_the_spread():
+    gl = _one("glove")
+    assert gl.seeds("Figure 7", "share (Leaky)", [0.6, 0.7, 0.65, 0.62, 0.61],
+                    "at_least", 0.5, statement="fig7")
+    assert _verdict_of(gl, "fig7") == "confirmed on substitute data"
+    assert gl.frame()["detail"].iloc[0].startswith("0.636 ± 0.04 over 5 seeds")
+    gl.seeds("Table 1", "gain (Leaky)", [0.01, -0.01, 0.02, 0.0, -0.02], "at_least",
+             0.0, statement="table1")
+    assert _verdict_of(gl, "table1") == "within the seed spread"
+    gl.seeds("Table 2", "gain (Leaky)", [-0.01, -0.02, -0.03], "at_least", 0.0,
+             statement="table2")
+    assert _verdict_of(gl, "table2") == "not reproduced on substitute data"
+    gl.seeds("Figure 8", "close to 0.76", [0.74, 0.85], "close", 0.76, 0.05,
+             statement="fig8")
+    assert _verdict_of(gl, "fig8") == "within the seed spread"
+    with pytest.raises(ValueError, match="rule must be"):
+        gl.seeds("x", "y", [1.0], "roughly", 0.0, statement="fig8")
+
+
+def test_missing_hypothesis_is_not_a_wrong_result():
+    gs = _one("gaussians", "exact")
+    gs.close("Corollary 1", "cos gain, c != 0", expected=0.0, measured=0.0,
+             tolerance=1e-9, statement="cor1")
+    gs.erratum("Corollary 1 fails at c = 0", "Corollary 1", ">", ">= (= at c = 0)",
+               "cos gain at c = 0", None, 0.0, 0.0, 1e-12,
+               kind="missing hypothesis", statement="cor1")
+    assert _verdict_of(gs, "cor1") == "confirmed with a hypothesis added"
+
+
+def test_one_slip_in_two_places_gets_one_kind(tmp_path):
+    from aligned_latents.record import ledger as L
+
+    gs = Claims("gaussians", evidence="simulation")
+    gs.erratum("I + 2J", "Appendix C", "I + 2J", "(c+3)I + 2J", "entry (1,1)", None,
+               2.1, 2.1, 0.01, kind="error", statement="lemma2")
+    ae = Claims("autoencoders", evidence="simulation")
+    ae.erratum("I + 2J", "Appendix F", "I + 2J", "(c+3)I + 2J", "eigenvalue", None,
+               6.1, 6.1, 0.01, kind="typo", statement="cor4")
+    for c in (gs, ae):
+        write_claims(tmp_path, c)
+    with pytest.raises(ValueError, match=r"'I \+ 2J' is recorded with 2 kinds "
+                                         r"\(error, typo\)"):
+        L.build(tmp_path, chapters=["gaussians", "autoencoders"],
+                statements=STATEMENTS)
+    gs.errata[0]["kind"] = "typo"
+    gs.rows[0]["claim"] = "Erratum (typo): I + 2J"
+    write_claims(tmp_path, gs)
+    led = L.build(tmp_path, chapters=["gaussians", "autoencoders"],
+                  statements=STATEMENTS)
+    distinct = L.distinct_errata(led.errata)
+    assert distinct.to_dict("records") == [{"erratum": "I + 2J", "kind": "typo",
+                                            "places": 2, "supported": True}]
+
+
+def test_claims_and_verdicts_import_no_circle():
+    import subprocess
+    import sys
+
+    code = ("import sys, aligned_latents.record.claims; "
+            "sys.exit('aligned_latents.record.verdicts' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], env=os.environ).returncode == 0
+
+
+def test_seed_setup_converged_rows_are_rechecked(root):
+    gl = Claims("glove", evidence="substitute-data")
+    gl.seeds("Table 1", "gain (Leaky)", [0.1, 0.2, 0.3], "at_least", 0.0,
+             statement="table1")
+    gl.setup("Appendix H", "width", 400, 400, statement="table1")
+    gl.converged("Appendix H", "gradient", 1e-12, 1e-10, statement="table1")
+    path = write_claims(root, gl)
+    assert V.read_claims_file(path)["holds"].tolist() == [True, True, True]
+    _tamper(path, 0, measured="0.1;-0.2;0.3")
+    with pytest.raises(ValueError, match="holds says True"):
+        V.read_claims_file(path)
+    _tamper(path, 0, measured="0.1;x;0.3")
+    with pytest.raises(ValueError, match="not a finite number"):
+        V.read_claims_file(path)
+
+
 # -- nothing taken on trust ----------------------------------------------------------
 def _tamper(path: Path, row: int, **values) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -281,10 +450,10 @@ def test_record_verdicts_refuses_gaps_then_records(root, tmp_path_factory):
     assert V.record_verdicts(target, root) == target
     assert pd.read_csv(target).columns.tolist() == ["statement", "verdict"]
     st = STATEMENTS[STATEMENTS["statement"].isin(full)]
-    assert V.compare_verdicts(root / "ledger" / "verdicts.csv", target, st) == []
+    assert V.recorded_problems(root / "ledger" / "verdicts.csv", target, st) == []
 
 
-def test_compare_verdicts_lists_every_difference(tmp_path):
+def test_recorded_problems_lists_every_difference(tmp_path):
     recorded = _verdict_file(tmp_path / "recorded.csv",
                              {"lemma1": "confirmed", "thm2": "partly",
                               "gone": "confirmed"})
@@ -295,7 +464,7 @@ def test_compare_verdicts_lists_every_difference(tmp_path):
                            "stray": "confirmed"})
     st = STATEMENTS[STATEMENTS["statement"].isin(["lemma1", "thm2", "fig2", "table1",
                                                   "cor4"])]
-    problems = V.compare_verdicts(build, recorded, st)
+    problems = V.recorded_problems(build, recorded, st)
     assert "thm2: partly -> not reproduced" in problems
     assert "cor4: no verdict in the build" in problems
     assert "fig2: gap verdict 'not checked' (no check recorded)" in problems
@@ -320,6 +489,6 @@ def test_book_verdicts_match_recorded():
         pytest.fail(f"{V.RECORDED_VERDICTS} is missing: after a full build, record the "
                     "verdicts with: .venv/bin/python -c 'from aligned_latents.record.verdicts "
                     "import record_verdicts; print(record_verdicts())'")
-    problems = V.compare_verdicts(build, V.RECORDED_VERDICTS)
+    problems = V.recorded_problems(build, V.RECORDED_VERDICTS)
     assert not problems, ("the build's verdicts differ from "
                           "tests/recorded_verdicts.csv:\n  " + "\n  ".join(problems))

@@ -18,6 +18,7 @@ along with the words.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +31,9 @@ from aligned_latents.theory.linear_ae import asymmetric_encoder, theorem1_final
 from aligned_latents.util import paper
 from aligned_latents.util.validation import check_degree
 
-__all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "Benchmarks", "arrow_alignment", "encode_linear",
-           "evaluate", "gd_check", "linear_model", "load_benchmarks", "mds_pairs",
-           "table_rows"]
+__all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "Benchmarks", "LatentSpace", "arrow_alignment",
+           "encode_linear", "evaluate", "gd_check", "leaky_space", "linear_model",
+           "linear_space", "load_benchmarks", "mds_pairs", "original_space", "table_rows"]
 
 #: Tables 1 and 2 of the paper (glove.840B.300d, 500,000 words; values:
 #: :mod:`aligned_latents.util.paper`), as tables to display beside ours.
@@ -67,18 +68,58 @@ def linear_model(X, k: int) -> np.ndarray:
     return asymmetric_encoder(X, check_degree(k))
 
 
-def encode_linear(X, B, chunk: int = 65536) -> np.ndarray:
-    """Latent codes ``x B`` of every row (float32, computed in float64 chunks)."""
+def encode_linear(X, B, chunk: int = 8192) -> np.ndarray:
+    """Latent codes ``x B`` of every row (float32, computed in float64 chunks of ``chunk``
+    rows: 20 MB of float64 temporaries at d = 300, whatever the number of words)."""
     out = np.empty((len(X), B.shape[1]), dtype=np.float32)
     for s in range(0, len(X), chunk):
         out[s:s + chunk] = np.asarray(X[s:s + chunk], dtype=np.float64) @ B
     return out
 
 
-def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=None) -> dict:
+@dataclass
+class LatentSpace:
+    """One model's latent space kept as its encoder, not its codes: :meth:`codes`
+    encodes every word when called, so that at the paper's scale (500,000 x 300) one
+    latent matrix at a time is in memory, not one per model (the codes are the same
+    at every call: deterministic encoders on fixed data)."""
+
+    encode: Callable[[], np.ndarray]
+    origin: np.ndarray  # the encoded reference point o' = λ₁u₁
+    fresh: bool = True  # codes() returns a new array, which evaluate may consume
+
+    def codes(self) -> np.ndarray:
+        return self.encode()
+
+
+def original_space(X, origin) -> LatentSpace:
+    """The embeddings themselves (``Original``)."""
+    return LatentSpace(lambda: X, origin, fresh=False)
+
+
+def linear_space(X, B, origin) -> LatentSpace:
+    """Codes ``x B`` of the linear autoencoder with encoder ``B``
+    (:func:`encode_linear`)."""
+    return LatentSpace(lambda: encode_linear(X, B), origin @ B)
+
+
+def leaky_space(net, X, origin) -> LatentSpace:
+    """Pre-activation codes ``B x + b`` of a trained Leaky ReLU autoencoder
+    (:func:`aligned_latents.theory.nonlinear_ae.encode`)."""
+    from aligned_latents.theory.nonlinear_ae import encode
+
+    return LatentSpace(lambda: encode(net, X), encode(net, origin[None, :])[0])
+
+
+def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=None,
+             consume: bool = False) -> dict:
     """All metrics of one latent space ``Z`` (rows = words) with encoded reference point
     ``origin_enc``: Table 1's row (corrected origin for wsim, as the paper's Table 1) and
-    Table 2's row, plus per-question arrays (``cos``, ``paper_correct``, ``standard_correct``)."""
+    Table 2's row, plus per-question arrays (``cos``, ``paper_correct``, ``standard_correct``).
+
+    ``consume``: ``Z`` is given up (codes nobody else holds): the analogy search
+    normalises it in place instead of copying it (one n x d matrix less at the peak; the
+    same numbers), so ``Z`` is not the codes afterwards."""
     out = {
         "wsim_mturk771": ws.wsim(Z, bench.mturk771, origin_enc),
         "wsim_men": ws.wsim(Z, bench.men, origin_enc),
@@ -89,7 +130,7 @@ def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=Non
     out["analogy"] = float(cos.mean())
     out["cos"] = cos
     if accuracy:
-        pc, sc = an.analogy_accuracy(Z, bench.questions, device=device)
+        pc, sc = an.analogy_accuracy(Z, bench.questions, device=device, overwrite=consume)
         out.update(analogy_accuracy=float(pc.mean()), analogy_accuracy_standard=float(sc.mean()),
                    paper_correct=pc, standard_correct=sc)
     return out

@@ -19,15 +19,28 @@ def verdict_line(claims, statement: str, label: str) -> str:
     """One Markdown line with a statement's verdict, for the page right after its evidence.
 
     ``label`` is how the page names the statement (e.g. ``"Lemma 1"``). The verdict comes
-    from the chapter's checks (``claims.verdict``) and links to the opening page's table.
+    from the chapter's checks (:func:`aligned_latents.record.verdicts.statement_verdict`),
+    in plain words: the evidence kind and the count of checks in a short parenthesis,
+    then the noise scale of each seed check ("0.31 ± 0.02 over 5 seeds (...)"), and a
+    link to the opening page's table (the internal id only as its target).
     """
+    from aligned_latents.record.claims import SEED_CHECKS
+    from aligned_latents.record.verdicts import statement_verdict
+
     df = claims.frame()
     df = df[df["statement"] == statement]
-    verdict = claims.verdict(statement)
-    ev = ", ".join(dict.fromkeys(df["evidence"]))
+    if df.empty:
+        raise ValueError(f"{claims.chapter}: no check of statement {statement!r} yet")
+    verdict = statement_verdict(df)
+    ev = ", ".join(e.replace("-", " ") for e in dict.fromkeys(df["evidence"]))
     n, ok = len(df), int(df["holds"].sum())
-    return (f"**Verdict — {label}: {verdict}** ({ev}; {ok} of {n} checks hold; "
-            f"[all verdicts](intro.html#verdicts), id `{statement}`)")
+    checks = "1 check" if n == 1 else f"{n} checks"
+    held = "holds" if n == 1 else "hold"
+    noise = [f"{q}: {d.split(';')[0]}" for q, d, c in
+             zip(df["quantity"], df["detail"], df["check"]) if c in SEED_CHECKS]
+    extra = (" Noise scale: " + "; ".join(noise) + ".") if noise else ""
+    return (f"**Verdict — {label}: {verdict}** ({ev}; {ok} of {checks} {held}; "
+            f"[all verdicts](intro.html#verdicts \"{statement}\")).{extra}")
 
 
 def show_verdict(claims, statement: str, label: str) -> None:

@@ -37,14 +37,49 @@ from aligned_latents.util.paths import results_dir
 #: mechanism and is no evidence for the paper's empirical claim.
 EVIDENCE = ("exact", "simulation", "substitute-data", "designed-data")
 
-#: Kinds of erratum: ``error`` (the mathematics is wrong), ``typo`` (notation or
-#: typesetting; the intended meaning is clear), ``ambiguity``, ``convention``.
-ERRATUM_KINDS = ("error", "typo", "ambiguity", "convention")
+#: Kinds of erratum, one definition each (the errata page leads with them; a slip that
+#: recurs in several places has one kind and one title everywhere):
+#: ``error``: the mathematics of the text is wrong and neither the display nor the proof
+#: shows the intended meaning;
+#: ``typo``: notation, typesetting or a cross-reference; the same display, the proof or
+#: the surrounding text shows the intended meaning;
+#: ``ambiguity``: the text admits two readings that give different numbers (the chapter
+#: shows both);
+#: ``convention``: a normalisation, factor, sign or order the paper leaves implicit;
+#: ``missing hypothesis``: the result holds except at a degenerate parameter or case
+#: (e.g. c = 0) that the statement does not exclude.
+ERRATUM_KINDS = ("error", "typo", "ambiguity", "convention", "missing hypothesis")
 
-#: How a row is checked: ``close`` |m - e| <= t (or t |e| for ``rel``), ``at_least``
-#: m >= b - t, ``at_most`` m <= b + t, ``true`` a statement checked as a whole,
-#: ``erratum`` the corrected value and not the paper's.
-CHECKS = ("close", "at_least", "at_most", "true", "erratum")
+#: The definition of each kind, as the errata page states it (one home).
+ERRATUM_MEANINGS = {
+    "error": "the mathematics of the text is wrong, and neither the display nor the "
+             "proof shows the intended meaning",
+    "typo": "notation, typesetting or a cross-reference; the same display, the proof or "
+            "the surrounding text shows the intended meaning",
+    "ambiguity": "the text admits two readings that give different numbers; the "
+                 "chapter shows both",
+    "convention": "a normalisation, factor, sign or order the paper leaves implicit, on "
+                  "which the numbers depend",
+    "missing hypothesis": "the result holds except in a degenerate case (e.g. c = 0) "
+                          "that the statement does not exclude",
+}
+
+#: How a row is checked (one rule per kind, :func:`check_holds`, used when recording and
+#: when re-checking): ``close`` |m - e| <= t (or t |e| for ``rel``); ``at_least``
+#: m >= b - t; ``at_most`` m <= b + t; ``true`` a statement checked as a whole;
+#: ``erratum`` the corrected value and not the paper's; ``setup`` a setting the paper
+#: states, used as stated (m = e; not a confirmation); ``converged`` the residual of a
+#: numerical method that checks an exact identity, m <= b (when it fails the identity's
+#: check decides nothing); ``seeds_close``, ``seeds_at_least``, ``seeds_at_most`` the
+#: rule of ``close``, ``at_least``, ``at_most`` applied to each seed's value (``measured``
+#: lists them, ``;``-separated): it holds when every seed passes.
+SEED_CHECKS = ("seeds_close", "seeds_at_least", "seeds_at_most")
+CHECKS = ("close", "at_least", "at_most", "true", "erratum", "setup", "converged",
+          *SEED_CHECKS)
+
+#: What a row says (:func:`row_outcome`): it holds, it fails, or (a seed check only) some
+#: seeds pass and some do not, so the gap is within the seed spread.
+OUTCOMES = ("holds", "fails", "mixed")
 
 CLAIM_COLUMNS = ["claim", "quantity", "expected", "measured", "tolerance", "holds",
                  "statement", "evidence", "check", "detail"]
@@ -82,24 +117,23 @@ class Claims:
         if self.evidence is not None and self.evidence not in EVIDENCE:
             raise ValueError(f"evidence must be one of {EVIDENCE}, got {self.evidence!r}")
 
-    # -- recording ---------------------------------------------------------------------
+    # -- recording (each method writes a row; :func:`check_holds` decides it) ----------
     def close(self, claim: str, quantity: str, expected, measured, tolerance: float,
               relative: bool = False, *, statement: str,
               evidence: str | None = None, detail: str = "") -> bool:
         """|measured - expected| <= tolerance (times |expected| when ``relative``)."""
         e, m, t = _num(expected), _num(measured), _num(tolerance)
-        bound = t * abs(e) if relative else t
         tol = f"rel {_fmt(t)}" if relative else _fmt(t)
-        return self._add(claim, quantity, _fmt(e), _fmt(m), tol, abs(m - e) <= bound,
-                         statement, evidence, "close", detail)
+        return self._add(claim, quantity, _fmt(e), _fmt(m), tol, statement, evidence,
+                         "close", detail)
 
     def at_least(self, claim: str, quantity: str, measured, bound,
                  tolerance: float = 0.0, *, statement: str,
                  evidence: str | None = None, detail: str = "") -> bool:
         """measured >= bound - tolerance (an inequality of the paper)."""
         m, b, t = _num(measured), _num(bound), _num(tolerance)
-        return self._add(claim, quantity, f">= {_fmt(b)}", _fmt(m), _fmt(t),
-                         m >= b - t, statement, evidence, "at_least", detail)
+        return self._add(claim, quantity, f">= {_fmt(b)}", _fmt(m), _fmt(t), statement,
+                         evidence, "at_least", detail)
 
     def at_most(self, claim: str, quantity: str, measured, bound,
                 tolerance: float = 0.0, *, statement: str,
@@ -107,11 +141,12 @@ class Claims:
         """measured <= bound + tolerance.
 
         Every check takes ``detail``: what a reader should know about the number (how it
-        was measured, or the likely reason it does not match the paper).
+        was measured, the reason for its threshold, or the likely reason it does not
+        match the paper).
         """
         m, b, t = _num(measured), _num(bound), _num(tolerance)
-        return self._add(claim, quantity, f"<= {_fmt(b)}", _fmt(m), _fmt(t),
-                         m <= b + t, statement, evidence, "at_most", detail)
+        return self._add(claim, quantity, f"<= {_fmt(b)}", _fmt(m), _fmt(t), statement,
+                         evidence, "at_most", detail)
 
     def true(self, claim: str, quantity: str, holds: bool, measured: str = "", *,
              statement: str, evidence: str | None = None) -> bool:
@@ -119,10 +154,61 @@ class Claims:
 
         ``measured`` describes what was seen (the numbers); it goes to ``detail``.
         """
-        return self._add(claim, quantity, "True", str(bool(holds)), "", bool(holds),
-                         statement, evidence, "true", detail=measured)
+        return self._add(claim, quantity, "True", str(bool(holds)), "", statement,
+                         evidence, "true", detail=measured)
 
-    def _add(self, claim, quantity, expected, measured, tolerance, holds, statement,
+    def setup(self, claim: str, quantity: str, used, stated, *, statement: str,
+              evidence: str | None = None, detail: str = "") -> bool:
+        """A setting the paper states (a width, a learning rate), as this run uses it.
+
+        Not a confirmation of anything: the statement's verdict is *setup, used as
+        stated* (or *not used as stated* when ``used`` differs from ``stated``).
+        """
+        return self._add(claim, quantity, _setting(stated), _setting(used), "",
+                         statement, evidence, "setup", detail)
+
+    def converged(self, claim: str, quantity: str, residual, bound, *, statement: str,
+                  evidence: str | None = None, detail: str = "") -> bool:
+        """The residual of a numerical method that checks an exact identity (a gradient
+        norm, a change per step) is at most ``bound``.
+
+        When it is not, the identity's other checks decide nothing: the statement's
+        verdict is *did not converge* (:mod:`aligned_latents.record.verdicts`), never
+        *not reproduced*.
+        """
+        r, b = _num(residual), _num(bound)
+        return self._add(claim, quantity, f"<= {_fmt(b)}", _fmt(r), "0.0", statement,
+                         evidence, "converged", detail)
+
+    def seeds(self, claim: str, quantity: str, values, rule: str, bound,
+              tolerance: float = 0.0, relative: bool = False, *, statement: str,
+              evidence: str | None = None, detail: str = "") -> bool:
+        """A seed-dependent number, one value per seed, checked seed by seed.
+
+        ``rule`` is ``close`` (``bound`` is the expected value), ``at_least`` or
+        ``at_most``; each seed's value is checked by that rule. The row holds when every
+        seed passes; when some pass and some do not, :func:`row_outcome` says ``mixed``
+        (the gap is within the seed spread) and the statement cannot be *not
+        reproduced*. ``detail`` is prefixed with the mean ± standard deviation.
+        """
+        vals = [_num(v) for v in values]
+        if not vals:
+            raise ValueError(f"check {claim!r} / {quantity!r}: no seed values")
+        if rule not in ("close", "at_least", "at_most"):
+            raise ValueError(f"check {claim!r} / {quantity!r}: rule must be close, "
+                             f"at_least or at_most, got {rule!r}")
+        b, t = _num(bound), _num(tolerance)
+        if relative and rule != "close":
+            raise ValueError("relative applies to the close rule only")
+        expected = {"close": _fmt(b), "at_least": f">= {_fmt(b)}",
+                    "at_most": f"<= {_fmt(b)}"}[rule]
+        tol = f"rel {_fmt(t)}" if relative else _fmt(t)
+        spread = seed_spread(vals)
+        return self._add(claim, quantity, expected, ";".join(_fmt(v) for v in vals),
+                         tol, statement, evidence, f"seeds_{rule}",
+                         spread + (f"; {detail}" if detail else ""))
+
+    def _add(self, claim, quantity, expected, measured, tolerance, statement,
              evidence, check, detail="") -> bool:
         if not claim or not quantity:
             raise ValueError("claim and quantity must be non-empty strings")
@@ -133,11 +219,12 @@ class Claims:
         if evidence not in EVIDENCE:
             raise ValueError(f"check {claim!r} / {quantity!r}: evidence must be one of "
                              f"{EVIDENCE}, got {evidence!r}")
+        holds = check_holds(check, expected, measured, tolerance)
         self.rows.append({"claim": claim, "quantity": quantity, "expected": expected,
-                              "measured": measured, "tolerance": tolerance, "holds": bool(holds),
-                              "statement": statement, "evidence": evidence, "check": check,
-                              "detail": detail})
-        return bool(holds)
+                          "measured": measured, "tolerance": tolerance, "holds": holds,
+                          "statement": statement, "evidence": evidence, "check": check,
+                          "detail": detail})
+        return holds
 
     def erratum(self, erratum: str, location: str, paper_says: str,
                 computation_says: str, quantity: str, paper_value, corrected_value,
@@ -145,8 +232,10 @@ class Claims:
                 evidence: str | None = None, detail: str = "") -> bool:
         """Record a place where the paper's text disagrees with a computation.
 
-        ``kind`` is one of :data:`ERRATUM_KINDS`. ``paper_value`` is a number only where
-        the paper states one; otherwise ``None`` (``paper_says`` quotes its words).
+        ``kind`` is one of :data:`ERRATUM_KINDS`; a slip met in several places is
+        recorded with the same ``erratum`` title and kind in each (the ledger refuses two
+        kinds for one title). ``paper_value`` is a number only where the paper states it
+        in so many words; otherwise ``None`` (``paper_says`` quotes its words).
         ``supports`` is True when ``measured`` is within ``tolerance`` of the corrected
         value (and, where the paper states a value, not within it of that value). The row
         also enters ``claims.csv`` (claim ``Erratum: ...``), so a correction that the
@@ -157,16 +246,16 @@ class Claims:
                              f"got {kind!r}")
         c, m, t = _num(corrected_value), _num(measured), _num(tolerance)
         p = None if paper_value is None else _num(paper_value)
-        supports = abs(m - c) <= t and (p is None or abs(m - p) > t)
+        expected = _fmt(c) if p is None else f"{_fmt(c)} (paper: {_fmt(p)})"
+        supports = check_holds("erratum", expected, _fmt(m), _fmt(t))
         self.errata.append({"erratum": erratum, "kind": kind, "statement": statement,
                                 "location": location, "paper_says": paper_says,
                                 "computation_says": computation_says, "quantity": quantity,
                                 "paper_value": "" if p is None else _fmt(p),
                                 "corrected_value": _fmt(c), "measured": _fmt(m),
                                 "supports": supports})
-        expected = _fmt(c) if p is None else f"{_fmt(c)} (paper: {_fmt(p)})"
         return self._add(f"Erratum ({kind}): {erratum}", quantity, expected, _fmt(m),
-                         _fmt(t), supports, statement, evidence, "erratum", detail)
+                         _fmt(t), statement, evidence, "erratum", detail)
 
     # -- output --------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
@@ -195,17 +284,6 @@ class Claims:
             (out / "errata.csv").unlink()
         return out / "claims.csv"
 
-    def verdict(self, statement: str) -> str:
-        """The verdict of ``statement`` from this chapter's checks so far
-        (:func:`aligned_latents.record.verdicts.statement_verdict`)."""
-        from aligned_latents.record.verdicts import statement_verdict
-
-        df = self.frame()
-        df = df[df["statement"] == statement]
-        if df.empty:
-            raise ValueError(f"{self.chapter}: no check of statement {statement!r} yet")
-        return statement_verdict(df)
-
     def summary(self) -> str:
         n, ok = len(self.rows), sum(r["holds"] for r in self.rows)
         return f"{ok} of {n} checks hold" + ("" if ok == n else f" ({n - ok} do not)")
@@ -222,6 +300,24 @@ class Claims:
         return df.style.apply(colour, axis=1).hide(axis="index")
 
 
+def _setting(value) -> str:
+    """A setting as text: numbers in full precision, anything else as given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return _fmt(value)
+
+
+def seed_spread(values) -> str:
+    """``mean ± sd over n seeds (min .. max)`` of a seed check's values (sd with n - 1;
+    0 for one seed)."""
+    v = [float(x) for x in values]
+    n = len(v)
+    mean = sum(v) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (n - 1)) if n > 1 else 0.0
+    return (f"{mean:.4g} ± {sd:.2g} over {n} seed{'s' if n != 1 else ''} "
+            f"({min(v):.4g} .. {max(v):.4g})")
+
+
 def _parse_num(text, what: str) -> float:
     try:
         return _num(text)
@@ -229,9 +325,50 @@ def _parse_num(text, what: str) -> float:
         raise ValueError(f"{what}: not a finite number: {text!r}") from None
 
 
+def _one_value(check: str, exp: str, m: float, tol: str) -> bool:
+    """The rule of ``close``, ``at_least``, ``at_most`` (also ``converged``) on one
+    measured value."""
+    if check in ("at_least", "at_most", "converged"):
+        prefix = ">=" if check == "at_least" else "<="
+        if not exp.startswith(prefix):
+            raise ValueError(f"expected of a {check} check must start with {prefix!r}, "
+                             f"got {exp!r}")
+        b = _parse_num(exp.removeprefix(prefix), "expected")
+        t = _parse_num(tol, "tolerance")
+        return m >= b - t if check == "at_least" else m <= b + t
+    rel = tol.startswith("rel ")
+    t = _parse_num(tol.removeprefix("rel "), "tolerance")
+    e = _parse_num(exp, "expected")
+    return abs(m - e) <= (t * abs(e) if rel else t)
+
+
+def seed_values(row) -> list[float]:
+    """The per-seed values of a seed check's ``measured``."""
+    meas = str(row["measured"]).strip()
+    return [_parse_num(x, "measured (a seed's value)") for x in meas.split(";")]
+
+
+def seed_passes(row) -> list[bool]:
+    """Whether each seed's value of a seed check passes its rule."""
+    check = str(row.get("check", ""))
+    rule = check.removeprefix("seeds_")
+    return [_one_value(rule, str(row["expected"]).strip(), v,
+                       str(row["tolerance"]).strip()) for v in seed_values(row)]
+
+
+def check_holds(check: str, expected: str, measured: str, tolerance: str) -> bool:
+    """Whether a check holds, from the text of its ``expected``, ``measured`` and
+    ``tolerance`` (the one rule per kind of :data:`CHECKS`; ``ValueError`` when they
+    cannot be read)."""
+    row = {"check": check, "expected": expected, "measured": measured,
+           "tolerance": tolerance}
+    return recompute_holds(row)
+
+
 def recompute_holds(row) -> bool:
     """Whether a ``claims.csv`` row holds, from its ``expected``, ``measured`` and
-    ``tolerance`` alone (``ValueError`` when they cannot be read)."""
+    ``tolerance`` alone (``ValueError`` when they cannot be read). The
+    :class:`Claims` methods decide ``holds`` with this same function."""
     check = row.get("check", "")
     exp, meas = str(row["expected"]).strip(), str(row["measured"]).strip()
     tol = str(row["tolerance"]).strip()
@@ -240,22 +377,29 @@ def recompute_holds(row) -> bool:
             raise ValueError(f"measured of a whole-statement check must be True or "
                              f"False, got {meas!r}")
         return meas == "True"
-    m = _parse_num(meas, "measured")
-    if check == "at_least":
-        return m >= _parse_num(exp.removeprefix(">="), "expected") - _parse_num(
-            tol, "tolerance")
-    if check == "at_most":
-        return m <= _parse_num(exp.removeprefix("<="), "expected") + _parse_num(
-            tol, "tolerance")
-    if check == "close":
-        rel = tol.startswith("rel ")
-        t = _parse_num(tol.removeprefix("rel "), "tolerance")
-        e = _parse_num(exp, "expected")
-        return abs(m - e) <= (t * abs(e) if rel else t)
+    if check == "setup":
+        try:
+            return _num(meas) == _num(exp)
+        except (TypeError, ValueError):
+            return meas == exp
+    if check in SEED_CHECKS:
+        return all(seed_passes(row))
+    if check in ("close", "at_least", "at_most", "converged"):
+        return _one_value(check, exp, _parse_num(meas, "measured"), tol)
     if check == "erratum":
+        m = _parse_num(meas, "measured")
         corrected, _, paper = exp.partition(" (paper: ")
         c = _parse_num(corrected, "expected")
         t = _parse_num(tol, "tolerance")
         p = _parse_num(paper.rstrip(")"), "paper value") if paper else None
         return abs(m - c) <= t and (p is None or abs(m - p) > t)
     raise ValueError(f"unknown check kind {check!r} (one of {CHECKS})")
+
+
+def row_outcome(row) -> str:
+    """``holds``, ``fails`` or (a seed check whose seeds disagree) ``mixed``; one of
+    :data:`OUTCOMES`."""
+    if str(row.get("check", "")) in SEED_CHECKS:
+        passes = seed_passes(row)
+        return "holds" if all(passes) else "fails" if not any(passes) else "mixed"
+    return "holds" if recompute_holds(row) else "fails"

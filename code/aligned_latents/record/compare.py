@@ -3,7 +3,9 @@ book).
 
 A verdict table (:func:`aligned_latents.record.verdicts.verdict_table`, the book's
 ``results/ledger/verdicts.csv``) has one row per statement with at least the columns
-``statement, location, evidence, verdict``. :func:`compare_verdicts` lists the
+``statement, location, evidence, verdict``; a ``verdicts.csv`` is read by
+:func:`aligned_latents.record.verdicts.read_verdicts` (the one reader of the format).
+:func:`compare_verdicts` (the one comparison of two verdict tables) lists the
 statements whose verdict differs between two such tables; :func:`format_changes` says it
 in lines such as ``Section 6.1.2, Table 1 (table1.k1_accuracy_gain): not reproduced
 (book) -> confirmed (this run)``.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aligned_latents.record.verdicts import read_verdicts
 from aligned_latents.util.paths import REPO_ROOT
 from aligned_latents.util.text import one_line
 
@@ -125,19 +128,6 @@ def verdict_function():
     except ImportError:
         return None
     return getattr(verdicts, "verdict_table", None)
-
-
-def read_verdicts(path: Path) -> pd.DataFrame:
-    """A ``verdicts.csv`` (strings, no NaN), its columns checked."""
-    path = Path(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read verdicts {path}: {exc}") from None
-    lacking = [c for c in NEEDED if c not in df.columns]
-    if lacking:
-        raise ValueError(f"{path} lacks columns {lacking}")
-    return df
 
 
 def run_info(run_dir: Path) -> dict:

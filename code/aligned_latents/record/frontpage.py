@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aligned_latents.record.claims import ERRATUM_KINDS
+from aligned_latents.record.claims import ERRATUM_KINDS, ERRATUM_MEANINGS
 from aligned_latents.record.ledger import (
     CHAPTER_LABELS,
     DIGEST_PREFIX,
@@ -39,6 +39,7 @@ from aligned_latents.record.ledger import (
 )
 from aligned_latents.record.verdicts import (
     EVIDENCE,
+    FAILURES,
     GAPS,
     VERDICTS,
     strongest_evidence,
@@ -51,7 +52,7 @@ from aligned_latents.util.paths import results_root
 _FAIL = "color:#b02a37;font-weight:bold"
 
 #: Verdicts shown in red (the statement does not, or only partly, reproduce; or a gap).
-RED_VERDICTS = ("partly", "not reproduced", *GAPS)
+RED_VERDICTS = (*FAILURES, "did not converge", "setup, not used as stated", *GAPS)
 
 #: How each verdict reads in a sentence ("3 are confirmed ..."): singular, plural.
 _PHRASES = {
@@ -65,23 +66,37 @@ _PHRASES = {
          "empirical claim)"),
         ("are only illustrated on data this book designed (no evidence for the paper's "
          "empirical claim)")),
+    "confirmed with a hypothesis added": (
+        "is confirmed once a missing hypothesis is added (it fails only in a degenerate "
+        "case)", "are confirmed once a missing hypothesis is added (they fail only in a "
+        "degenerate case)"),
     "erratum": ("is an erratum whose corrected form holds",
                 "are errata whose corrected form holds"),
+    "setup, used as stated": ("is a setting of the paper, used as stated (no result)",
+                              "are settings of the paper, used as stated (no result)"),
+    "setup, not used as stated": ("is a setting of the paper that this book does not use",
+                                  "are settings of the paper that this book does not "
+                                  "use"),
+    "within the seed spread": (
+        "is undecided: the gap is within the spread over random seeds",
+        "are undecided: the gap is within the spread over random seeds"),
     "partly": ("partly reproduces", "partly reproduce"),
+    "partly, on substitute data": (
+        "partly reproduces on substitute data (untested on the paper's data)",
+        "partly reproduce on substitute data (untested on the paper's data)"),
+    "did not converge": (
+        "is undecided: the numerical check of an exact identity did not converge",
+        "are undecided: the numerical checks of exact identities did not converge"),
     "not reproduced": ("does not reproduce", "do not reproduce"),
+    "not reproduced on substitute data": (
+        "does not reproduce on substitute data (untested on the paper's data)",
+        "do not reproduce on substitute data (untested on the paper's data)"),
     "not checkable here": ("cannot be checked here", "cannot be checked here"),
     "missing": ("has no results in this build (its chapter did not run)",
                 "have no results in this build (their chapter did not run)"),
     "not checked": ("has no check recorded", "have no check recorded"),
 }
 
-#: What each kind of erratum means (the errata page's overview).
-ERRATUM_MEANINGS = {
-    "error": "the mathematics is wrong",
-    "typo": "notation or typesetting; the intended meaning is clear",
-    "ambiguity": "the text can be read in more than one way",
-    "convention": "a convention the paper leaves implicit",
-}
 
 #: Kinds of statement in a sentence (singular, plural), in the order they are listed.
 _KINDS = {"definition": ("definition", "definitions"), "lemma": ("lemma", "lemmas"),
@@ -184,16 +199,89 @@ def _join(items: list[str]) -> str:
 
 # -- the verdicts ---------------------------------------------------------------------
 def counts_markdown(verdicts: pd.DataFrame) -> str:
-    """The verdict counts in one sentence (every verdict, zero or not; gaps in red).
+    """The verdict counts in one sentence (the verdicts that occur; gaps in red).
 
     Designed-data verdicts are never added to a confirmed total.
     """
     counts = verdict_counts(verdicts)
     n = len(verdicts)
-    items = [_number(counts[v], v) for v in VERDICTS]
+    items = [_number(counts[v], v) for v in VERDICTS if counts[v]]
     items += [red(_number(counts[g], g)) for g in GAPS if counts.get(g)]
     head = f"Of the paper's {n} statement{'s' if n != 1 else ''}, "
     return head + _join(items) + "."
+
+
+#: The substitute data of each chapter of the default build, and the paper's data it
+#: stands in for (the opening page names both in every sentence about such evidence).
+SUBSTITUTE_DATA = {"glove": ("GloVe 6B 50d", "the paper's 840B data"),
+                   "cmap": ("the fluVaccine data", "the paper's CMap data")}
+
+
+def _where(rows: pd.DataFrame, limit: int = 8) -> str:
+    items = list(dict.fromkeys(md_escape(x) for x in rows["location"]))
+    more = len(items) - limit
+    return "; ".join(items[:limit]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _sentence(n: int, what: str, rows: pd.DataFrame | None = None) -> str:
+    """``**n statements** <what>`` with the verb of ``what`` (written for the plural:
+    its first word ``do``, ``are``, ``reproduce``) in the singular when ``n`` is 1."""
+    if n == 1:
+        first, _, rest = what.partition(" ")
+        first = {"do": "does", "are": "is", "reproduce": "reproduces"}.get(first, first)
+        what = f"{first} {rest}".replace("are settings", "is a setting")
+        what = what.replace("is settings of the paper", "is a setting of the paper")
+    text = f"**{n} statement{'s' if n != 1 else ''}** {what}"
+    return text + (f" ({_where(rows)})" if rows is not None and len(rows) else "") + "."
+
+
+def findings_markdown(verdicts: pd.DataFrame) -> str:
+    """The opening page's first screen: in words, what reproduces and what does not,
+    each sentence naming its kind of evidence (and, for substitute data, the paper's
+    data that stays untested)."""
+    v = verdicts
+    out = []
+    exact = v[v["verdict"].isin(["confirmed", "confirmed with a hypothesis added",
+                                 "erratum"])]
+    if len(exact):
+        fixed = int((exact["verdict"] != "confirmed").sum())
+        out.append(_sentence(len(exact), "reproduce exactly or on the paper's own "
+                             "simulations" + (f", {fixed} of them once the text is "
+                                              "corrected (an erratum or a missing "
+                                              "hypothesis)" if fixed else "")))
+    failing = v[v["verdict"].isin(["not reproduced", "partly"])]
+    if len(failing):
+        out.append(_sentence(len(failing), "do not reproduce, or only partly, exactly "
+                             "or in the paper's own simulations", failing))
+    for ch, (data, untested) in SUBSTITUTE_DATA.items():
+        sub = v[v["chapter"] == ch]
+        ok = sub[sub["verdict"] == "confirmed on substitute data"]
+        bad = sub[sub["verdict"].isin(["not reproduced on substitute data",
+                                       "partly, on substitute data"])]
+        if len(ok):
+            out.append(_sentence(len(ok), f"reproduce on {data}; untested on {untested}"))
+        if len(bad):
+            out.append(_sentence(len(bad), f"do not reproduce, or only partly, on "
+                                 f"{data}; untested on {untested}", bad))
+    undecided = v[v["verdict"].isin(["within the seed spread", "did not converge"])]
+    if len(undecided):
+        out.append(_sentence(len(undecided), "are undecided (within the spread over "
+                             "random seeds, or a numerical check that did not "
+                             "converge)", undecided))
+    for verdict, what in (("only illustrated on designed data",
+                           "are only illustrated on data this book designed, which "
+                           "counts neither for nor against the paper's empirical "
+                           "claims"),
+                          ("setup, used as stated", "are settings of the paper, used as "
+                           "stated (no result)"),
+                          ("setup, not used as stated", "are settings of the paper that "
+                           "this book does not use"),
+                          ("not checkable here", "cannot be checked here (see below "
+                           "why)")):
+        n = int((v["verdict"] == verdict).sum())
+        if n:
+            out.append(_sentence(n, what))
+    return "\n".join(f"- {x}" for x in out)
 
 
 def scope_markdown(verdicts: pd.DataFrame) -> str:
@@ -235,7 +323,9 @@ def problems_markdown(ledger: Ledger) -> str:
     where, the paper's words, what was measured, and the likely reason (the checks'
     ``detail``)."""
     v = ledger.verdicts
-    rows = pd.concat([v[v["verdict"] == "not reproduced"], v[v["verdict"] == "partly"]])
+    rows = pd.concat([v[v["verdict"] == x] for x in (
+        "not reproduced", "not reproduced on substitute data", "partly",
+        "partly, on substitute data", "did not converge", "within the seed spread")])
     if rows.empty:
         return "Every statement that could be checked reproduces, at least in part."
     table = ledger.table
@@ -343,15 +433,24 @@ def digest_markdown(ledger: Ledger) -> str:
 
 
 # -- the errata -----------------------------------------------------------------------
+def errata_definitions_markdown() -> str:
+    """The definition of each kind of erratum (the errata page leads with it)."""
+    return "\n".join(f"- **{kind}**: {md_escape(ERRATUM_MEANINGS[kind])}."
+                     for kind in ERRATUM_KINDS)
+
+
 def errata_summary_markdown(errata: pd.DataFrame) -> str:
-    """How many errata of each kind, and how many the computation supports."""
-    lines = ["| kind | meaning | errata | supported |", "|---|---|---:|---:|"]
+    """How many distinct errata of each kind (one slip met in several places is one
+    erratum), in how many places, and how many the computation supports."""
+    lines = ["| kind | distinct errata | places | supported |", "|---|---:|---:|---:|"]
     for kind in ERRATUM_KINDS:
         sub = errata[errata["kind"] == kind]
-        ok = sum(str(s).strip().lower() == "true" for s in sub["supports"])
-        cell = str(ok) if ok == len(sub) else red(str(ok))
-        lines.append(f"| {kind} | {md_escape(ERRATUM_MEANINGS[kind])} | {len(sub)} | "
-                     f"{cell} |")
+        ok = sub.groupby("erratum")["supports"].agg(
+            lambda x: all(str(s).strip().lower() == "true" for s in x))
+        places = sub.drop_duplicates(["erratum", "location"])
+        n_ok = int(ok.astype(bool).sum())
+        cell = str(n_ok) if n_ok == len(ok) else red(str(n_ok))
+        lines.append(f"| {kind} | {len(ok)} | {len(places)} | {cell} |")
     return "\n".join(lines)
 
 
@@ -448,7 +547,7 @@ def figure1_claims(root: Path | None = None):
             diff = float((sub["cos_latent"] - sub["cos_original"]).median())
             claims.at_least(
                 "Figure 1 (b)", f"median over drugs of cos latent minus cos original "
-                f"({model})", diff, 0.0, statement="fig1",
+                f"({model})", diff, 0.0, statement="fig1.b",
                 evidence="substitute-data" if real else "designed-data",
                 detail=("real L1000 data" if real else
                         "simulated L1000-like data designed by this book"))

@@ -189,6 +189,31 @@ def _check_errata(err: pd.DataFrame, claims: pd.DataFrame, path: Path) -> None:
                              f"gives {bool(hit['holds'].iloc[0])}")
 
 
+def check_errata_kinds(errata: pd.DataFrame) -> None:
+    """One slip, one kind: the errata that share a title (the same slip met in several
+    places) must share a kind, else ``ValueError`` naming the places and kinds."""
+    for title, sub in errata.groupby("erratum", sort=False):
+        kinds = sorted(set(sub["kind"]))
+        if len(kinds) > 1:
+            where = "; ".join(f"{r['chapter']}: {r['location']} ({r['kind']})"
+                              for r in sub.drop_duplicates(["chapter", "location",
+                                                            "kind"]).to_dict("records"))
+            raise ValueError(f"erratum {title!r} is recorded with {len(kinds)} kinds "
+                             f"({', '.join(kinds)}): {where}; one slip gets one kind "
+                             "(aligned_latents.record.claims.ERRATUM_MEANINGS)")
+
+
+def distinct_errata(errata: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct erratum (title): its kind, the number of places it is met
+    in, and whether the computation supports it everywhere."""
+    rows = []
+    for title, sub in errata.groupby("erratum", sort=False):
+        rows.append({"erratum": title, "kind": sub["kind"].iloc[0],
+                     "places": len(sub.drop_duplicates(["chapter", "location"])),
+                     "supported": all(_truthy(x) for x in sub["supports"])})
+    return pd.DataFrame(rows, columns=["erratum", "kind", "places", "supported"])
+
+
 def build(root: Path | None = None, chapters=None,
           statements: pd.DataFrame | None = None) -> Ledger:
     """Read every ``<root>/<chapter>/claims.csv`` (and ``errata.csv``) into a
@@ -234,6 +259,7 @@ def build(root: Path | None = None, chapters=None,
     table["holds"] = table["holds"].astype(bool)
     errata_df = (pd.concat(errata, ignore_index=True) if errata else
                  pd.DataFrame(columns=ERRATA_COLUMNS + ["chapter", "source_sha256"]))
+    check_errata_kinds(errata_df)
     verdicts = V.verdict_table(root, chapters if chapters != everything else None,
                                statements=statements)
     return Ledger(table, errata_df, verdicts, sources, statements_digest(statements),

@@ -17,7 +17,13 @@ displayed equation that states something a computation can check. Its columns:
     the paper's words, copied exactly (cut with ``...``, never paraphrased);
 ``not_checkable``
     empty when the book can check the statement, otherwise the reason why no computation
-    can bear on it (a schematic, a definition, the authors' hardware).
+    can bear on it (a schematic, a definition, the authors' hardware, a value that
+    describes the paper's own data set rather than its method);
+``quantifier``
+    the word of the sentence that a check must put a threshold on ("substantially",
+    "nearly perfectly", "does not significantly"), or empty: every inequality check of a
+    statement with a quantifier needs a non-zero bound and a written reason
+    (:func:`aligned_latents.record.verdicts.quantifier_problems`).
 
 Example
 -------
@@ -37,7 +43,8 @@ import pandas as pd
 from aligned_latents.util.chapters import RESULT_PAGES
 
 #: The columns of ``paper_statements.csv``, in order.
-STATEMENT_COLUMNS = ["statement", "location", "kind", "chapter", "quote", "not_checkable"]
+STATEMENT_COLUMNS = ["statement", "location", "kind", "chapter", "quote", "not_checkable",
+                     "quantifier"]
 
 #: What a row is: a numbered object of the paper, a sentence or a displayed equation.
 KINDS = ("definition", "lemma", "corollary", "theorem", "figure", "table", "sentence", "equation")
@@ -100,6 +107,10 @@ def load_statements(path: str | Path | None = None) -> pd.DataFrame:
             raise ValueError(f"{name}: the quote is empty")
         if not row.location.strip():
             raise ValueError(f"{name}: the location is empty")
+        if row.quantifier.strip() and row.quantifier.strip().lower() not in (
+                row.quote.lower()):
+            raise ValueError(f"{name}: the quantifier {row.quantifier!r} is not in the "
+                             "quote")
     return table
 
 

@@ -1,36 +1,51 @@
-"""One verdict per statement of the paper, from the chapters' checks.
+"""One verdict per statement of the paper, from the chapters' checks, by rules a referee
+would sign: the same evidence qualifies a pass and a failure.
 
 Every row of ``paper_statements.csv`` (:mod:`aligned_latents.record.statements`) gets a verdict
-from the ``claims.csv`` rows that name it (:mod:`aligned_latents.record.claims`):
+from the ``claims.csv`` rows that name it (:mod:`aligned_latents.record.claims`). The rules,
+in the order :func:`statement_verdict` applies them:
 
-``confirmed``
-    every check holds, and at least one is ``exact`` or ``simulation`` evidence;
-``confirmed on substitute data``
-    every check holds, the strongest evidence is real data other than the paper's;
-``only illustrated on designed data``
-    every check holds, but all of them are on data this book generated;
-``erratum``
-    the text is wrong (an erratum of kind ``error``) and the corrected statement holds;
-``partly``
-    some checks hold, some do not (the table says which);
-``not reproduced``
-    no check holds;
-``not checkable here``
-    the statement lists why no computation here can bear on it.
+1. **Setup.** A statement whose checks are all ``setup`` rows (a setting the paper
+   states, used here) is ``setup, used as stated`` (or ``setup, not used as stated``);
+   it is not a confirmation. ``setup`` rows beside other checks are left out.
+2. **Designed data never counts for or against** an empirical claim: a statement whose
+   only checks are on ``designed-data`` is ``only illustrated on designed data``,
+   whatever they say; beside other evidence they are left out.
+3. **An exact identity checked numerically decides nothing until the method has
+   converged**: a failing ``converged`` row gives ``did not converge``.
+4. **Noise.** A seed check whose seeds disagree (some pass, some fail: the gap is within
+   the seed spread) is no failure: if no other check fails, the statement is ``within
+   the seed spread``. A *confirmed* needs every seed to pass, a *not reproduced* every
+   seed to fail.
+5. **Pass.** Every check holds: ``erratum`` when an erratum of kind ``error`` holds (the
+   text is wrong, the corrected statement holds); ``confirmed with a hypothesis
+   added`` when one of kind ``missing hypothesis`` holds; otherwise ``confirmed``
+   (``exact`` or ``simulation`` evidence) or ``confirmed on substitute data``.
+6. **Failure, symmetric to the pass.** No check holds: ``not reproduced``, or ``not
+   reproduced on substitute data`` when every failing check is on substitute data.
+   Some hold: ``partly``, or ``partly, on substitute data`` likewise.
+
+Where the paper's sentence uses a quantifier (``substantially``, ``nearly perfectly``,
+``does not significantly``...: the ``quantifier`` column of the statements table), every
+inequality check of it must state a threshold: a bound of 0 is refused
+(:func:`quantifier_problems`), and the check's ``detail`` must give the reason. A
+statement the paper makes about its own data set, a definition, a schematic or the
+authors' hardware is ``not checkable here``, with the reason.
 
 Two further values are not verdicts but gaps, and the tests refuse them: ``missing``
 (the chapter that checks the statement wrote no results) and ``not checked`` (the
 chapter ran but recorded no check of it).
 
 Every ``claims.csv`` is read through :func:`read_claims_file`, which recomputes each
-row's ``holds`` from its ``expected``, ``measured`` and ``tolerance``
-(:func:`aligned_latents.record.claims.recompute_holds`): a row whose stored ``holds`` disagrees
-with its own numbers, or whose numbers cannot be read, is a ``ValueError`` naming the
-file and the row.
+row's ``holds`` with the rule that recorded it
+(:func:`aligned_latents.record.claims.recompute_holds`): a row whose stored ``holds``
+disagrees with its own numbers, or whose numbers cannot be read, is a ``ValueError``
+naming the file and the row. ``verdicts.csv`` files are read by :func:`read_verdicts`
+alone.
 
 A build's verdicts are recorded with :func:`record_verdicts`
-(``tests/recorded_verdicts.csv``) and later builds are compared with that record by
-:func:`compare_verdicts`, so that a verdict that changes is seen.
+(``tests/recorded_verdicts.csv``) and later builds are checked against that record by
+:func:`recorded_problems`, so that a verdict that changes is seen.
 """
 from __future__ import annotations
 
@@ -38,7 +53,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from aligned_latents.record.claims import CLAIM_COLUMNS, EVIDENCE, recompute_holds
+from aligned_latents.record.claims import (
+    CLAIM_COLUMNS,
+    EVIDENCE,
+    recompute_holds,
+    row_outcome,
+)
+from aligned_latents.record.statements import STATEMENT_COLUMNS
 from aligned_latents.util.chapters import RESULT_PAGES
 from aligned_latents.util.paths import REPO_ROOT, results_root
 
@@ -47,17 +68,23 @@ from aligned_latents.util.paths import REPO_ROOT, results_root
 RESULT_CHAPTERS = RESULT_PAGES
 
 VERDICTS = ("confirmed", "confirmed on substitute data",
-            "only illustrated on designed data", "erratum", "partly", "not reproduced",
-            "not checkable here")
+            "confirmed with a hypothesis added", "erratum",
+            "only illustrated on designed data", "setup, used as stated",
+            "within the seed spread", "partly", "partly, on substitute data",
+            "did not converge", "not reproduced", "not reproduced on substitute data",
+            "setup, not used as stated", "not checkable here")
+#: Verdicts that count as the paper's statement reproduced (on the paper's setting or
+#: on substitute data), and as not reproduced: the opening page and README keep the
+#: substitute-data ones apart.
+PASSES = ("confirmed", "confirmed on substitute data", "confirmed with a hypothesis added",
+          "erratum")
+FAILURES = ("partly", "partly, on substitute data", "not reproduced",
+            "not reproduced on substitute data")
 GAPS = ("missing", "not checked")
 
 #: The columns of ``results/ledger/verdicts.csv``; the first four are the issue's.
 VERDICT_COLUMNS = ["statement", "location", "evidence", "verdict", "kind", "chapter",
                    "quote", "n_checks", "n_hold", "checked", "not_holding", "note"]
-
-#: The columns a statements table must have (see :mod:`aligned_latents.record.statements`).
-STATEMENT_COLUMNS = ["statement", "location", "kind", "chapter", "quote",
-                     "not_checkable"]
 
 #: The recorded verdicts of a build that the tests compare later builds with.
 RECORDED_VERDICTS = REPO_ROOT / "tests" / "recorded_verdicts.csv"
@@ -72,6 +99,8 @@ def _statements(statements: pd.DataFrame | None) -> pd.DataFrame:
         from aligned_latents.record.statements import load_statements
 
         statements = load_statements()
+    if "quantifier" not in statements.columns:  # a table built in code may omit it
+        statements = statements.assign(quantifier="")
     lacking = [c for c in STATEMENT_COLUMNS if c not in statements.columns]
     if lacking:
         raise ValueError(f"the statements table lacks columns {lacking}; "
@@ -153,23 +182,76 @@ def erratum_kind(claim: str) -> str:
 
 
 def statement_verdict(checks: pd.DataFrame) -> str:
-    """The verdict of one statement from its checks (a ``claims.csv`` slice)."""
+    """The verdict of one statement from its checks (a ``claims.csv`` slice), by the
+    rules of this module's docstring, in their order."""
     if checks.empty:
         raise ValueError("a statement with no checks has no verdict (it is a gap)")
-    holds = checks["holds"].astype(bool)
-    if not holds.any():
-        return "not reproduced"
-    if not holds.all():
-        return "partly"
-    kinds = set(checks["claim"].map(erratum_kind))
-    if "error" in kinds:
-        return "erratum"
-    evidence = set(checks["evidence"])
-    if evidence & {"exact", "simulation"}:
-        return "confirmed"
-    if "substitute-data" in evidence:
+    checks = checks.fillna("")
+    setup = checks["check"] == "setup"
+    if setup.all():
+        ok = checks["holds"].astype(bool).all()
+        return "setup, used as stated" if ok else "setup, not used as stated"
+    rest = checks[~setup]
+    designed = rest["evidence"] == "designed-data"
+    if designed.all():
+        return "only illustrated on designed data"
+    rest = rest[~designed]
+    is_conv = rest["check"] == "converged"
+    others = rest[~is_conv] if (~is_conv).any() else rest
+    if (~rest.loc[is_conv, "holds"].astype(bool)).any() and not others[
+            "holds"].astype(bool).all():
+        return "did not converge"
+    rest = others
+    outcome = rest.apply(row_outcome, axis=1)
+    if (outcome == "holds").all():
+        kinds = set(rest["claim"].map(erratum_kind))
+        if "error" in kinds:
+            return "erratum"
+        if "missing hypothesis" in kinds:
+            return "confirmed with a hypothesis added"
+        if set(rest["evidence"]) & {"exact", "simulation"}:
+            return "confirmed"
         return "confirmed on substitute data"
-    return "only illustrated on designed data"
+    if not (outcome == "fails").any():
+        return "within the seed spread"
+    failing = rest[outcome != "holds"]
+    on_substitute = set(failing["evidence"]) == {"substitute-data"}
+    if not (outcome == "holds").any():
+        return "not reproduced on substitute data" if on_substitute else "not reproduced"
+    return "partly, on substitute data" if on_substitute else "partly"
+
+
+def _is_zero_bound(row) -> bool:
+    exp = str(row["expected"]).strip()
+    for prefix in (">=", "<="):
+        if exp.startswith(prefix):
+            try:
+                return float(exp.removeprefix(prefix)) == 0.0
+            except ValueError:
+                return False
+    return False
+
+
+def quantifier_problems(statements: pd.DataFrame, checks: pd.DataFrame) -> list[str]:
+    """Checks that do not test a statement's quantifier: an inequality (``at_least``,
+    ``at_most`` or their seed forms) with a bound of 0, or with no ``detail`` giving
+    the threshold's reason, on a statement whose ``quantifier`` is set ("substantially"
+    is not ``>= 0``)."""
+    words = dict(zip(statements["statement"], statements["quantifier"]))
+    problems = []
+    ineq = ("at_least", "at_most", "seeds_at_least", "seeds_at_most")
+    for r in checks.fillna("").to_dict("records"):
+        word = str(words.get(r["statement"], "")).strip()
+        if not word or r["check"] not in ineq:
+            continue
+        where = f"{r['statement']} ({r.get('chapter', '')}: {r['quantity']!r})"
+        if _is_zero_bound(r):
+            problems.append(f"{where}: the paper says {word!r}, the check tests "
+                            f"{r['expected']}: state a threshold and its reason")
+        elif not str(r["detail"]).strip():
+            problems.append(f"{where}: the paper says {word!r}; the check's detail must "
+                            "give the reason for its threshold")
+    return problems
 
 
 def _describe(rows: pd.DataFrame, limit: int = 3) -> str:
@@ -198,6 +280,10 @@ def verdict_table(root: Path | None = None, chapters=None,
         where = sorted(set(allc.loc[allc["statement"].isin(unknown), "chapter"]))
         raise ValueError("checks of " + ", ".join(where) + " name statements that are "
                          "not in paper_statements.csv: " + ", ".join(unknown))
+    bad = quantifier_problems(statements, allc)
+    if bad:
+        raise ValueError("checks that do not test the paper's quantifier:\n  "
+                         + "\n  ".join(bad))
     rows = []
     for st in statements.itertuples(index=False):
         checks = allc[allc["statement"] == st.statement]
@@ -274,9 +360,16 @@ def write_verdicts(table: pd.DataFrame, root: Path | None = None, *,
     return out / "verdicts.csv"
 
 
-def _read_verdicts(path: Path, what: str) -> pd.DataFrame:
+def read_verdicts(path: Path, what: str = "verdicts") -> pd.DataFrame:
+    """A ``verdicts.csv`` (all columns strings, no NaN): the one reader of the format.
+
+    ``ValueError`` when the file cannot be read, lacks ``statement`` or ``verdict``, or
+    lists a statement twice."""
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {what} {path}: {exc}") from None
     lacking = [c for c in ("statement", "verdict") if c not in df.columns]
     if lacking:
         raise ValueError(f"{what} {path} lacks columns {lacking}")
@@ -297,7 +390,7 @@ def record_verdicts(path: Path | None = None, root: Path | None = None) -> Path:
     src = root / "ledger" / "verdicts.csv"
     if not src.is_file():
         raise ValueError(f"{src} is missing: build the book first (make book)")
-    df = _read_verdicts(src, "the build's verdicts")
+    df = read_verdicts(src, "the build's verdicts")
     gaps = df[df["verdict"].isin(GAPS)]
     if len(gaps):
         raise ValueError("the build has gaps, not recording it: " + ", ".join(
@@ -308,8 +401,8 @@ def record_verdicts(path: Path | None = None, root: Path | None = None) -> Path:
     return path
 
 
-def compare_verdicts(build: Path, recorded: Path,
-                     statements: pd.DataFrame | None = None) -> list[str]:
+def recorded_problems(build: Path, recorded: Path,
+                      statements: pd.DataFrame | None = None) -> list[str]:
     """What differs between a build's ``verdicts.csv`` and the recorded verdicts.
 
     One line per problem: a statement of the statements table with no verdict or with a
@@ -318,8 +411,8 @@ def compare_verdicts(build: Path, recorded: Path,
     longer in the build. An empty list means the build gives the recorded verdicts.
     """
     statements = _statements(statements)
-    now = _read_verdicts(build, "the build's verdicts")
-    old = _read_verdicts(recorded, "the recorded verdicts")
+    now = read_verdicts(build, "the build's verdicts")
+    old = read_verdicts(recorded, "the recorded verdicts")
     ids = list(statements["statement"])
     got = dict(zip(now["statement"], now["verdict"]))
     was = dict(zip(old["statement"], old["verdict"]))

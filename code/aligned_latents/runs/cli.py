@@ -12,6 +12,8 @@ Examples
     aligned-latents rerun stretching --resume reruns/grid
     aligned-latents compare reruns/glove-k13 reruns/glove-k13-seed1
     aligned-latents ledger --check
+    aligned-latents status
+    aligned-latents verify
 
 This module only parses arguments and prints; the work is done by
 :mod:`aligned_latents.runs.params` (the parameter schema), :mod:`aligned_latents.runs.rerun` (one
@@ -166,8 +168,26 @@ def cmd_ledger(args) -> int:
     return 0 if led.complete else 1
 
 
+def cmd_status(args) -> int:
+    """Per chapter, whether the next build takes it from the cache or executes it, and why
+    (the same lines as the build log), without building."""
+    from aligned_latents.book.sphinx_ext import book_status, status_line
+
+    cache = Path(args.cache) if args.cache else REPO_ROOT / "_build" / ".jupyter_cache"
+    for name, reasons in book_status(cache).items():
+        print(status_line(name, reasons))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    """Rebuild the book from nothing and compare it with tests/baselines/."""
+    from aligned_latents.runs.verify import verify
+
+    return verify(args.out)
+
+
 COMMANDS = {"list": cmd_list, "rerun": cmd_rerun, "compare": cmd_compare,
-            "ledger": cmd_ledger}
+            "ledger": cmd_ledger, "status": cmd_status, "verify": cmd_verify}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     led.add_argument("--html",
                      help="rendered opening page to compare "
                           "(default _build/html/intro.html)")
+    st = sub.add_parser("status", help="per chapter: from cache, or executed because ...")
+    st.add_argument("--cache", help="jupyter-cache folder (default _build/.jupyter_cache)")
+    v = sub.add_parser("verify", help="rebuild the book from nothing, compare with "
+                                      "tests/baselines/")
+    v.add_argument("--out", type=Path, metavar="DIR",
+                   help="new or empty folder for the rebuild (default: a temporary one)")
     return ap
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from aligned_latents.util.chapters import get_chapter, parameters
 from aligned_latents.util.paper import C_MIN
+from aligned_latents.util.paths import note_parameters
 from aligned_latents.util.validation import check_int
 
 _SCALARS = ("int", "float", "bool", "str", "path")
@@ -189,6 +190,8 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "train_leaky_relu": Spec("bool"),
         "leaky_hidden": _int(1),
         "leaky_max_epochs": _int(1),
+        "leaky_seeds": _ints(0),
+        "mds_seeds": _ints(0),
         "gd_words": _int(2),
         "gd_steps": _int(1),
         "seed": _SEED,
@@ -516,6 +519,9 @@ def check_notebook_parameters(chapter: str, namespace: dict) -> dict:
     values = {name: check_value(chapter, name, namespace[name]) for name in spec}
     _cross(chapter, values)
     namespace.update(values)
+    defaults = parameters(chapter)
+    note_parameters(chapter, {n: v for n, v in values.items() if n in defaults
+                              and v != check_value(chapter, n, defaults[n].default)})
     return values
 
 

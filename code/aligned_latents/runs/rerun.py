@@ -51,6 +51,7 @@ from pathlib import Path
 
 from aligned_latents.runs.params import path_parameters, reported_parameters, validate
 from aligned_latents.util.chapters import get_chapter, parameters
+from aligned_latents.util.execution import read_stamp
 from aligned_latents.util.files import sha256_file
 from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV, book_dir
 from aligned_latents.util.text import one_line
@@ -359,16 +360,12 @@ def device_name() -> str:
     """The torch device the chapters will use (``cuda``/``cpu``; ``unknown`` without
     torch)."""
     try:
-        from aligned_latents.util.device import torch_device
+        from aligned_latents.util.device import device_label, torch_device
 
         dev = torch_device()
     except Exception:  # noqa: BLE001 - torch missing or broken: never fail a run
         return "unknown"
-    if dev.type == "cuda":
-        import torch
-
-        return f"cuda ({torch.cuda.get_device_name(0)})"
-    return str(dev)
+    return device_label(dev)
 
 
 def environment() -> dict:
@@ -674,10 +671,11 @@ def execute_chapter(chapter: str, params: dict | None, out_dir, progress=True,
             status, error = "interrupted", "interrupted (Ctrl-C)"
         except Exception as exc:  # noqa: BLE001 - any failure keeps the run as failed
             status, error = "failed", _error_text(exc)
+        stamp = read_stamp(stage / "results" / chapter) or {}
         record["parameters"]["used"] = used_parameters(chapter, out_nb, effective)
         record.update(status=status, error=error, ended=now_iso(),
                       seconds=round(time.perf_counter() - t0, 3),
-                      cells=cell_times(out_nb))
+                      cells=cell_times(out_nb), networks=stamp.get("networks", []))
         if log_path.is_file() and log_path.stat().st_size == 0:
             log_path.unlink()
         lines = []

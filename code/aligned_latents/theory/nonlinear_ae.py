@@ -223,7 +223,8 @@ def train_autoencoder(
         weights were reloaded.
     """
     torch = _torch()
-    from aligned_latents.util.device import torch_device
+    from aligned_latents.util.device import device_label, torch_device
+    from aligned_latents.util.execution import note_network
 
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -246,6 +247,7 @@ def train_autoencoder(
 
             model.load_state_dict(load_file(str(weights_path), device=str(dev)))
             meta.update(loaded=True, weights_path=str(weights_path))
+            note_network(desc, meta.get("device", "unrecorded"), reloaded=True)
             return model.eval(), meta
 
     before = torch.get_num_threads()
@@ -255,7 +257,8 @@ def train_autoencoder(
         history = _train(model, torch.from_numpy(X).to(dev), config, progress, desc)
     finally:
         torch.set_num_threads(before)
-    history.update(threads=threads or before, config=record)
+    history.update(threads=threads or before, config=record, device=device_label(dev))
+    note_network(desc, history["device"], reloaded=False)
     if weights_path:
         from safetensors.torch import save_file
 

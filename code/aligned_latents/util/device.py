@@ -16,3 +16,15 @@ def torch_device(prefer: str | None = None):
     if prefer is not None:
         return torch.device(prefer)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_label(dev) -> str:
+    """A device as run.json and the pages name it: ``cpu``, or ``cuda:0 (NVIDIA H200)`` with
+    the GPU's name."""
+    import torch
+
+    dev = torch.device(dev)
+    if dev.type == "cuda":
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(dev)

@@ -2,7 +2,9 @@
 
 Chapters never build paths by hand: they call :func:`results_dir`, :func:`data_dir`, ...
 A rerun (``aligned-latents rerun``) points ``ALIGNED_LATENTS_RESULTS`` at its own folder so
-that it never touches the book's own ``results/``.
+that it never touches the book's own ``results/``. A chapter executed with parameters other
+than its defaults (declared by :func:`note_parameters`) without that variable is refused a
+results folder: only the book's own execution writes the book's ``results/``.
 """
 from __future__ import annotations
 
@@ -24,12 +26,37 @@ def results_root() -> Path:
     return Path(root) if root else REPO_ROOT / "results"
 
 
+_non_default: dict[str, dict] = {}  # chapter -> {parameter: value} differing from defaults
+
+
+def note_parameters(chapter: str, non_default: dict) -> None:
+    """Declare the parameters of this kernel's execution of ``chapter`` that differ from the
+    chapter's defaults (called by :func:`aligned_latents.runs.params.check_notebook_parameters`
+    before the chapter asks for its results folder)."""
+    _non_default[chapter] = dict(non_default)
+
+
 def results_dir(chapter: str) -> Path:
-    """``results/<chapter>/``, created if missing. ``chapter`` is the chapter's short name."""
+    """``results/<chapter>/``, created if missing, and stamped with this execution
+    (:func:`aligned_latents.util.execution.begin`). ``chapter`` is the chapter's short name.
+
+    Refused (``ValueError``, one line naming :data:`RESULTS_ENV`) when the chapter runs with
+    parameters other than its defaults and ``ALIGNED_LATENTS_RESULTS`` is not set: such a run
+    (papermill, say) would otherwise replace the book's own results.
+    """
+    from aligned_latents.util import execution
+
     if not chapter or "/" in chapter or chapter.startswith("."):
         raise ValueError(f"chapter must be a plain short name such as 'glove', got {chapter!r}")
+    changed = _non_default.get(chapter) or {}
+    if changed and not os.environ.get(RESULTS_ENV):
+        raise ValueError(
+            f"{chapter} runs with non-default parameters ({', '.join(sorted(changed))}) and "
+            f"would overwrite the book's results/{chapter}/: set {RESULTS_ENV} to a folder "
+            "for this run's results")
     path = results_root() / chapter
     path.mkdir(parents=True, exist_ok=True)
+    execution.begin(chapter, path, changed)
     return path
 
 
