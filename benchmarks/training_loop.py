@@ -91,18 +91,9 @@ def old_loop(X: np.ndarray, epochs: int, dev, seed: int = 0) -> list[float]:
 def ours(X: np.ndarray, epochs: int, dev, seed: int = 0) -> list[float]:
     """Per-epoch seconds of ``train_autoencoder`` (tol = 0: exactly ``epochs``
     epochs)."""
-    _, hist = nae.train_autoencoder(
-        X,
-        HIDDEN,
-        lr=LR,
-        momentum=MOMENTUM,
-        batch_size=BATCH,
-        max_epochs=epochs,
-        tol=0.0,
-        seed=seed,
-        device=dev.type,
-        progress=False,
-    )
+    config = nae.TrainConfig(HIDDEN, lr=LR, momentum=MOMENTUM, batch_size=BATCH,
+                             max_epochs=epochs, tol=0.0, seed=seed)
+    _, hist = nae.train_autoencoder(X, config, device=dev.type, progress=False)
     return hist["seconds"]
 
 

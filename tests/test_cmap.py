@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.applications import cmap
+from aligned_latents.applications import cmap, cmap_signatures
 from aligned_latents.applications.fluvaccine import apply_asymmetric_encoder
-from aligned_latents.data import l1000_sim
+from aligned_latents.data import cmap_tables, l1000_sim
 from aligned_latents.data.gctx import write_gctx
-from aligned_latents.metrics import drug_alignment
 from aligned_latents.theory import closed_forms
 from aligned_latents.theory.linear_ae import asymmetric_encoder
 
@@ -48,30 +47,30 @@ ROWS = ([(f"{c}_c{i}", "DMSO", "DMSO", "ctl_vehicle", c)
 def test_metadata_errors(tmp_path):
     paths, _ = _write_tables(tmp_path, ROWS, drop_col="pert_type")
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['pert_type'\]"):
-        cmap.load_metadata(paths["inst"])
+        cmap_tables.load_metadata(paths["inst"])
     with pytest.raises(ValueError, match="inst_info table not found"):
-        cmap.load_metadata(tmp_path / "nope.txt")
+        cmap_tables.load_metadata(tmp_path / "nope.txt")
     paths, _ = _write_tables(tmp_path, ROWS)
-    inst = cmap.load_metadata(paths["inst"], paths["pert"], paths["cell"])
+    inst = cmap_tables.load_metadata(paths["inst"], paths["pert"], paths["cell"])
     with pytest.raises(ValueError, match=r"unknown cell type\(s\) \['HELA'\]"):
-        cmap.select_profiles(inst, ["A549", "HELA"])
+        cmap_tables.select_profiles(inst, ["A549", "HELA"])
     pd.DataFrame({"cell_id": ["A549"]}).to_csv(paths["cell"], sep="\t", index=False)
     with pytest.raises(ValueError, match="not in cell_info"):
-        cmap.load_metadata(paths["inst"], paths["pert"], paths["cell"])
+        cmap_tables.load_metadata(paths["inst"], paths["pert"], paths["cell"])
 
 
 def test_drug_in_one_cell_type_only_and_drug_list(tmp_path):
     paths, raw = _write_tables(tmp_path, ROWS)
-    data = cmap.load_cmap(paths["gctx"], paths["inst"], paths["pert"], paths["cell"])
+    data = cmap_signatures.load_cmap(paths["gctx"], paths["inst"], paths["pert"], paths["cell"])
     assert data.common_drugs == ["drugX"]                        # drugY: A549 only
     assert "drugY" in data.cells["A549"].signatures.index
     assert "shRNA1" not in data.cells["MCF7"].signatures.index  # trt_sh: not a compound
     with pytest.raises(ValueError, match="no drug is present"):
-        cmap.load_cmap(paths["gctx"], paths["inst"], cell_types=("A549", "MCF7"),
+        cmap_signatures.load_cmap(paths["gctx"], paths["inst"], cell_types=("A549", "MCF7"),
                        drugs=["drugY"])
     # the signature: mean of the drug's processed profiles - the kept controls' mean
     ids = [r[0] for r in ROWS]
-    proc = cmap.process_profiles(raw)
+    proc = cmap_signatures.process_profiles(raw)
     cd = data.cells["MCF7"]
     mcf7 = [r[0] for r in ROWS if r[4] == "MCF7" and r[2] in ("DMSO", "drugX")]
     kept_ids = [i for i, k in zip(mcf7, cd.kept_control, strict=True) if k]
@@ -82,12 +81,12 @@ def test_drug_in_one_cell_type_only_and_drug_list(tmp_path):
 
 
 def test_process_profiles_known_values():
-    out = cmap.process_profiles([[0.0, 1.0, 3.0, 7.0]])        # log2(x+1) = 0, 1, 2, 3
+    out = cmap_signatures.process_profiles([[0.0, 1.0, 3.0, 7.0]])        # log2(x+1) = 0, 1, 2, 3
     np.testing.assert_allclose(out, [[0, 1 / 3, 2 / 3, 1]], atol=1e-15)
     with pytest.raises(ValueError, match="x > -1"):
-        cmap.process_profiles([[-1.0, 2.0]])
+        cmap_signatures.process_profiles([[-1.0, 2.0]])
     with pytest.raises(ValueError, match="constant"):
-        cmap.process_profiles([[3.0, 3.0]])
+        cmap_signatures.process_profiles([[3.0, 3.0]])
 
 
 def test_kmeans_keeps_larger_cluster_and_signature():
@@ -95,27 +94,25 @@ def test_kmeans_keeps_larger_cluster_and_signature():
     main = rng.normal(0.0, 0.1, (7, 4))
     outlier = rng.normal(5.0, 0.1, (3, 4))
     ctl = np.concatenate([outlier, main])                       # outliers first
-    mask = cmap.kmeans_controls(ctl, seed=0)
+    mask = cmap_signatures.kmeans_controls(ctl, seed=0)
     assert mask.tolist() == [False] * 3 + [True] * 7
     drugs = np.array([""] * 10 + ["d1", "d1", "d2"], dtype=object)
     prof = np.concatenate([ctl, [[1, 1, 1, 1], [3, 3, 3, 3], [2, 0, 0, 0]]])
-    sig = cmap.drug_signatures(prof[~np.isin(np.arange(13), [0, 1, 2])],
+    sig = cmap_signatures.drug_signatures(prof[~np.isin(np.arange(13), [0, 1, 2])],
                                drugs[3:], np.r_[mask[3:], [False] * 3])
     c = main.mean(0)
     np.testing.assert_allclose(sig.loc["d1"], 2.0 - c, atol=1e-12)
     np.testing.assert_allclose(sig.loc["d2"], np.array([2, 0, 0, 0]) - c, atol=1e-12)
     with pytest.raises(ValueError, match="at least 2"):
-        cmap.kmeans_controls(np.zeros((1, 3)))
+        cmap_signatures.kmeans_controls(np.zeros((1, 3)))
 
 
-def test_one_home_per_formula():
-    # names the chapter used to call as cmap.X are the objects of their one home
-    assert cmap.lemma1_cosine is closed_forms.lemma1_cosine
-    assert cmap.figure4_summary is drug_alignment.figure4_summary
-    assert cmap.alignment_tables is drug_alignment.alignment_tables
-    assert cmap.SimulationConfig is l1000_sim.SimulationConfig
-    assert cmap.write_simulated_l1000 is l1000_sim.write_simulated_l1000
-    assert not hasattr(cmap, "rowwise_cosine")
+def test_no_reexports():
+    # each name has one home: the models module re-exports neither the loader, the
+    # simulation, Lemma 1 nor Figure 4's tables
+    for name in ("lemma1_cosine", "figure4_table", "mismatch_permutation", "rowwise_cosine",
+                 "simulate_profiles", "broad_program", "load_metadata", "read_table"):
+        assert not hasattr(cmap, name), name
 
 
 def test_cmap_encoder_passes_lemma1_null_space_check():
@@ -123,7 +120,7 @@ def test_cmap_encoder_passes_lemma1_null_space_check():
     # symmetric with eigenvalues >= 1 (b0 = 1 off the data's span), so B q = 0 only for
     # q = 0 and closed_forms.lemma1_cosine's null-space check passes
     rng = np.random.default_rng(2)
-    X = cmap.process_profiles(rng.uniform(1, 100, (12, 30)))
+    X = cmap_signatures.process_profiles(rng.uniform(1, 100, (12, 30)))
     B = asymmetric_encoder(X, 30, normalizer=X.size)
     assert np.linalg.eigvalsh(B).min() >= 1 - 1e-9
     for _ in range(5):
@@ -134,22 +131,22 @@ def test_cmap_encoder_passes_lemma1_null_space_check():
 
 def test_gene_selection(tmp_path):
     paths, raw = _write_tables(tmp_path, ROWS, n_genes=6)
-    assert list(cmap.select_genes(paths["gctx"])) == [f"g{i}" for i in range(6)]
+    assert list(cmap_tables.select_genes(paths["gctx"])) == [f"g{i}" for i in range(6)]
     gi = tmp_path / "gene_info.txt"
     pd.DataFrame({"pr_gene_id": ["g4", "g1", "g9", "g2"], "pr_gene_symbol": "S",
                   "pr_gene_title": "t", "pr_is_lm": ["1", "1", "0", "1"],
                   "pr_is_bing": "1"}).to_csv(gi, sep="\t", index=False)
     # in the file's order, not gene_info's
-    assert list(cmap.select_genes(paths["gctx"], gi)) == ["g1", "g2", "g4"]
-    assert len(cmap.select_genes(paths["gctx"], gi, genes="all")) == 6
-    data = cmap.load_cmap(paths["gctx"], paths["inst"], gene_info=gi, verbose=False)
+    assert list(cmap_tables.select_genes(paths["gctx"], gi)) == ["g1", "g2", "g4"]
+    assert len(cmap_tables.select_genes(paths["gctx"], gi, genes="all")) == 6
+    data = cmap_signatures.load_cmap(paths["gctx"], paths["inst"], gene_info=gi, verbose=False)
     assert list(data.gene_ids) == ["g1", "g2", "g4"]
-    expect = cmap.process_profiles(raw.astype(np.float32)[:, [1, 2, 4]])  # as stored
+    expect = cmap_signatures.process_profiles(raw.astype(np.float32)[:, [1, 2, 4]])  # as stored
     ids = [r[0] for r in ROWS if r[4] == "A549" and r[2] in ("DMSO", "drugX", "drugY")]
     rows = [[r[0] for r in ROWS].index(i) for i in ids]
     np.testing.assert_array_equal(data.cells["A549"].profiles, expect[rows])
     with pytest.raises(ValueError, match="genes must be 'landmark' or 'all'"):
-        cmap.select_genes(paths["gctx"], genes="lm")
+        cmap_tables.select_genes(paths["gctx"], genes="lm")
 
 
 def test_thin_encoder_matches_asymmetric_encoder():

@@ -6,6 +6,7 @@ import pytest
 
 from aligned_latents.metrics import drug_alignment as da
 from aligned_latents.record.claims import EVIDENCE
+from aligned_latents.util.model_names import parse_model
 
 
 def test_evidence_follows_the_data_source():
@@ -16,11 +17,9 @@ def test_evidence_follows_the_data_source():
     assert "paper's own data" in da.data_description(False)
 
 
-def test_degree_of():
-    assert da.degree_of("linear k=11") == 11
-    assert da.degree_of("linear k=0") == 0
-    assert da.degree_of("Leaky ReLU") is None
-    assert da.degree_of("linear k=3, XᵀX/(n)") is None
+def test_flu_space_names_parse_back():
+    assert da.flu_space(3, "n") == "linear k=3, XᵀX/(n)"
+    assert parse_model(da.flu_space(3, "n*g")) == ("linear", 3, "n*g")
 
 
 def test_mismatch_permutation_is_a_seeded_derangement():
@@ -188,12 +187,13 @@ def test_share_nearly_aligned_and_flu_median_table():
 
 
 def test_kmeans_agreement_on_a_small_simulation(tmp_path):
-    from aligned_latents.applications import cmap
+    from aligned_latents.applications import cmap_signatures
+    from aligned_latents.data import l1000_sim
 
-    cfg = cmap.SimulationConfig(n_genes=40, cell_types=("A549", "MCF7"), n_drugs=12,
+    cfg = l1000_sim.SimulationConfig(n_genes=40, cell_types=("A549", "MCF7"), n_drugs=12,
                                 replicates=2, n_controls=16, seed=2)
-    sim = cmap.write_simulated_l1000(tmp_path, cfg, compression=None)
-    data = cmap.load_cmap(sim["gctx"], sim["inst_info"], sim["pert_info"],
+    sim = l1000_sim.write_simulated_l1000(tmp_path, cfg, compression=None)
+    data = cmap_signatures.load_cmap(sim["gctx"], sim["inst_info"], sim["pert_info"],
                           sim["cell_info"], cell_types=("A549", "MCF7"), seed=2)
     truth = sim["inst"].set_index("inst_id")["control_cluster"]
     km = da.kmeans_agreement(data, sim["inst_info"], truth)

@@ -96,4 +96,5 @@ def test_missing_file_and_labels(tmp_path):
         fg.figure6(tmp_path)
     assert fg.space_label("linear_k12") == "Linear AE (k=12)"
     assert fg.space_label("original") == "Original"
-    assert fg.linear_label(3) == "Linear AE (k=3)"
+    assert fg.space_label("leaky_relu") == "Leaky ReLU AE"
+    assert fg.space_label("something else") == "something else"

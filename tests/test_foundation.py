@@ -98,29 +98,28 @@ def test_every_chapter_has_one_parameters_cell_with_meanings():
 
 
 def test_leaky_relu_training_saves_and_reloads(tmp_path):
-    from aligned_latents.theory.nonlinear_ae import encode, train_autoencoder
+    from aligned_latents.theory.nonlinear_ae import TrainConfig, encode, train_autoencoder
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(256, 6)).astype(np.float32)
-    w = tmp_path / "w.safetensors"
-    m1, h1 = train_autoencoder(X, 12, lr=0.05, max_epochs=30, batch_size=64, weights_path=w,
-                               progress=False)
+    config = TrainConfig(12, lr=0.05, max_epochs=30, batch_size=64)
+    m1, h1 = train_autoencoder(X, config, weights_dir=tmp_path, progress=False)
     # the loss goes down: the network learns something
     assert h1["loss"][-1] < 0.8 * h1["loss"][0]
-    m2, h2 = train_autoencoder(X, 12, lr=0.05, max_epochs=30, batch_size=64, weights_path=w,
-                               progress=False)
+    m2, h2 = train_autoencoder(X, config, weights_dir=tmp_path, progress=False)
     assert h2["loaded"] is True
     np.testing.assert_array_equal(encode(m1, X), encode(m2, X))  # reloaded, not retrained
     with pytest.raises(ValueError, match="optimizer"):
-        train_autoencoder(X, 4, optimizer="rmsprop", progress=False)
+        TrainConfig(4, optimizer="rmsprop")
     with pytest.raises(ValueError, match="non-finite"):
-        train_autoencoder(np.full((4, 2), np.inf), 4, progress=False)
+        train_autoencoder(np.full((4, 2), np.inf), TrainConfig(4), progress=False)
 
 
 def test_training_is_seeded():
-    from aligned_latents.theory.nonlinear_ae import encode, train_autoencoder
+    from aligned_latents.theory.nonlinear_ae import TrainConfig, encode, train_autoencoder
 
     X = np.random.default_rng(1).normal(size=(128, 4)).astype(np.float32)
-    a, _ = train_autoencoder(X, 8, max_epochs=3, batch_size=32, seed=7, progress=False)
-    b, _ = train_autoencoder(X, 8, max_epochs=3, batch_size=32, seed=7, progress=False)
+    config = TrainConfig(8, max_epochs=3, batch_size=32, seed=7)
+    a, _ = train_autoencoder(X, config, progress=False)
+    b, _ = train_autoencoder(X, config, progress=False)
     np.testing.assert_array_equal(encode(a, X), encode(b, X))

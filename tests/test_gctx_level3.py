@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.applications import cmap
+from aligned_latents.applications import cmap_signatures
+from aligned_latents.data import cmap_tables
 from aligned_latents.data.gctx import MATRIX, iter_gctx, read_gctx
 
 N_GENES = 12328
@@ -102,7 +103,7 @@ class _MatrixReads:
 
 def test_landmarks_only_are_read(level3, monkeypatch, capsys):
     reads = _MatrixReads(monkeypatch)
-    data = cmap.load_cmap(level3["gctx"], level3["inst_info"], cell_types=CELLS,
+    data = cmap_signatures.load_cmap(level3["gctx"], level3["inst_info"], cell_types=CELLS,
                           gene_info=level3["gene_info"], chunk_profiles=64)
     lm_pos = np.flatnonzero(level3["landmark"])
     assert list(data.gene_ids) == list(level3["gene_ids"][lm_pos])    # file order
@@ -121,22 +122,22 @@ def test_processed_values_and_all_genes(level3):
     full = read_gctx(level3["gctx"])                    # the whole small file
     lm = level3["landmark"]
     ids = level3["cids"][::-3]                           # scattered, reversed order
-    got = cmap.read_processed(level3["gctx"], ids, level3["gene_ids"][lm],
+    got = cmap_signatures.read_processed(level3["gctx"], ids, level3["gene_ids"][lm],
                               chunk_profiles=50)
     rows = [level3["cids"].index(i) for i in ids]
-    want = cmap.process_profiles(full.data[rows][:, lm])
+    want = cmap_signatures.process_profiles(full.data[rows][:, lm])
     assert np.array_equal(got, want)
-    genes = cmap.select_genes(level3["gctx"], level3["gene_info"], genes="all")
+    genes = cmap_tables.select_genes(level3["gctx"], level3["gene_info"], genes="all")
     assert len(genes) == N_GENES
     assert np.array_equal(genes, level3["gene_ids"])
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, 299])
 def test_chunked_processing_equals_unchunked(level3, chunk):
-    lm_ids = cmap.select_genes(level3["gctx"], level3["gene_info"])
+    lm_ids = cmap_tables.select_genes(level3["gctx"], level3["gene_info"])
     ids = level3["cids"]
-    whole = cmap.read_processed(level3["gctx"], ids, lm_ids, chunk_profiles=10 ** 6)
-    part = cmap.read_processed(level3["gctx"], ids, lm_ids, chunk_profiles=chunk)
+    whole = cmap_signatures.read_processed(level3["gctx"], ids, lm_ids, chunk_profiles=10 ** 6)
+    part = cmap_signatures.read_processed(level3["gctx"], ids, lm_ids, chunk_profiles=chunk)
     assert np.array_equal(part, whole)                   # exact: per-profile steps
     # and the blocks cover every profile once
     seen = np.concatenate([w for w, _ in iter_gctx(level3["gctx"], ids, lm_ids,
@@ -146,8 +147,8 @@ def test_chunked_processing_equals_unchunked(level3, chunk):
 
 def test_load_cmap_chunked_equals_unchunked(level3):
     kw = {"cell_types": CELLS, "gene_info": level3["gene_info"], "verbose": False}
-    a = cmap.load_cmap(level3["gctx"], level3["inst_info"], chunk_profiles=5, **kw)
-    b = cmap.load_cmap(level3["gctx"], level3["inst_info"], chunk_profiles=10 ** 6,
+    a = cmap_signatures.load_cmap(level3["gctx"], level3["inst_info"], chunk_profiles=5, **kw)
+    b = cmap_signatures.load_cmap(level3["gctx"], level3["inst_info"], chunk_profiles=10 ** 6,
                        **kw)
     for c in CELLS:
         assert np.array_equal(a.cells[c].profiles, b.cells[c].profiles)
@@ -162,12 +163,12 @@ def test_peak_memory_follows_the_selection(tmp_path):
     files = write_level3(tmp_path, 4000, seed=1)
     rng = np.random.default_rng(2)
     ids = list(np.array(files["cids"])[np.sort(rng.choice(4000, 3000, replace=False))])
-    lm_ids = cmap.select_genes(files["gctx"], files["gene_info"])
+    lm_ids = cmap_tables.select_genes(files["gctx"], files["gene_info"])
     chunk = 500
     processed = 3000 * N_LANDMARKS * 8
     tracemalloc.start()
     try:
-        out = cmap.read_processed(files["gctx"], ids, lm_ids, chunk_profiles=chunk)
+        out = cmap_signatures.read_processed(files["gctx"], ids, lm_ids, chunk_profiles=chunk)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

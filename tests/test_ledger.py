@@ -23,6 +23,7 @@ from aligned_latents.record import frontpage as F
 from aligned_latents.record import ledger as L
 from aligned_latents.record import verdicts as V
 from aligned_latents.record.claims import Claims
+from aligned_latents.util.files import sha256_file
 from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV
 
 STATEMENTS = pd.DataFrame(
@@ -141,7 +142,7 @@ def test_written_ledger_detects_stale_and_missing(root):
     led = build(root)
     L.write(led)
     meta = json.loads(json_path.read_text())
-    assert meta["sources"]["glove"]["sha256"] == L.sha256(root / "glove" / "claims.csv")
+    assert meta["sources"]["glove"]["sha256"] == sha256_file(root / "glove" / "claims.csv")
     assert meta["checks"] == led.n_checks and meta["hold"] == led.n_hold
     assert meta["verdicts"]["partly, on substitute data"] == 1
     assert pd.read_csv(root / "ledger" / "ledger.csv").shape[0] == len(led.table)
@@ -411,11 +412,13 @@ def test_figure1_says_what_is_missing(root):
     import matplotlib
 
     matplotlib.use("Agg")
-    fig, missing = F.figure1(root)
-    assert missing == ["glove/figure3.csv", "cmap/figure4.csv"]
+    from aligned_latents.book.figures import intro
+
+    assert intro.missing_inputs(root / "intro") == ["glove/figure3.csv", "cmap/figure4.csv"]
+    intro.figure1(root / "intro")
     _figure1_inputs(root)
-    fig, missing = F.figure1(root)
-    assert missing == []
+    assert intro.missing_inputs(root / "intro") == []
+    fig = intro.figure1(root / "intro")
     assert sum(len([c for c in ax.texts if c.arrow_patch is not None])
                for ax in fig.axes[:2]) == 4
     assert len(fig.axes[2].collections) == 1
@@ -433,11 +436,11 @@ def test_figure1_checks(root):
 
 def test_figure1_cmap_panel_says_when_data_are_simulated(tmp_path):
     fig4 = tmp_path / "figure4.csv"
-    assert "SIMULATED" in F._cmap_data_label(fig4)  # no data_source.json: never real
+    assert "SIMULATED" in F.cmap_data_label(fig4)  # no data_source.json: never real
     (tmp_path / "data_source.json").write_text('{"simulated": true}')
-    assert "SIMULATED" in F._cmap_data_label(fig4)
+    assert "SIMULATED" in F.cmap_data_label(fig4)
     (tmp_path / "data_source.json").write_text('{"simulated": false}')
-    assert "real L1000" in F._cmap_data_label(fig4)
+    assert "real L1000" in F.cmap_data_label(fig4)
 
 
 # -- repository.url drives the repository/issues/launch buttons ------------------------

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from aligned_latents.theory import closed_forms as cf
 from aligned_latents.theory import linear_ae as lae
 
 
@@ -122,7 +123,18 @@ def test_corollary4_alpha_beta_and_cosine():
     q1 = np.linalg.eigh(np.diag([c + 1, 1]) + J)[1][:, -1]
     q2 = np.linalg.eigh(np.diag([1, c + 1]) + J)[1][:, -1]
     q1, q2 = q1 * np.sign(q1.sum()), q2 * np.sign(q2.sum())
-    assert lae.corollary1_cosine(al, be, c) == pytest.approx(lae.cosine(B @ q1, B @ q2), abs=1e-12)
+    after = cf.cor1_cosines(c, al, be, strict=False)[1]
+    assert after == pytest.approx(lae.cosine(B @ q1, B @ q2), abs=1e-12)
+    # degree 0: no stretch (alpha = beta), the cosine is unchanged; outside the
+    # Corollary's hypothesis unless strict=False
+    al0, be0 = lae.corollary4_alpha_beta(c, 0)
+    assert al0 == be0
+    before, after0, gamma0 = cf.cor1_cosines(c, al0, be0, strict=False)
+    assert gamma0 == 0 and after0 == pytest.approx(before, abs=1e-15)
+    with pytest.raises(ValueError, match="alpha\\*\\*2 > beta"):
+        cf.cor1_cosines(c, al0, be0)
+    with pytest.raises(ValueError, match="alpha\\*\\*2 > beta"):
+        cf.cor1_cosines(c, 0.0, 0.0, strict=False)
 
 
 def test_mixture_sample_gram_limit():

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aligned_latents.applications import cmap, fluvaccine
+from aligned_latents.applications import cmap_signatures, fluvaccine
+from aligned_latents.data import cmap_tables
 from aligned_latents.data.embeddings import load_text
 from aligned_latents.data.gctx import (
     COL_META,
@@ -109,7 +110,7 @@ def _raw_gctx(path, data, cids, rids, col_meta=None, row_meta=None):
 
 @pytest.mark.parametrize("reader", [read_gctx, gctx_ids,
                                     lambda p: next(iter_gctx(p)),
-                                    lambda p: cmap.select_genes(p)])
+                                    lambda p: cmap_tables.select_genes(p)])
 def test_gctx_not_hdf5(tmp_path, reader):
     for name, data in (("text.gctx", b"id\tA\tB\ng1\t1\t2\n"), ("empty.gctx", b"")):
         p = tmp_path / name
@@ -160,12 +161,12 @@ def test_bad_profiles_name_file_and_profile(tmp_path):
     data = np.array([[1.0, 2.0, 3.0], [4.0, 4.0, 4.0], [0.5, 1.0, 2.0]])
     p = write_gctx(tmp_path / "c.gctx", data, ["p0", "pconst", "p2"],
                    ["g1", "g2", "g3"])
-    raises_naming(p, r"profile\(s\) \['pconst'\]: .*constant", cmap.read_processed, p,
+    raises_naming(p, r"profile\(s\) \['pconst'\]: .*constant", cmap_signatures.read_processed, p,
                   ["p0", "pconst", "p2"])
     data[2, 0] = -2.0
     p = write_gctx(tmp_path / "n.gctx", data, ["p0", "p1", "pneg"], ["g1", "g2", "g3"])
     raises_naming(p, r"\['p1', 'pneg'\]: log2\(x \+ 1\) needs x > -1",
-                  cmap.read_processed, p, ["p0", "p1", "pneg"])
+                  cmap_signatures.read_processed, p, ["p0", "p1", "pneg"])
 
 
 # --------------------------------------------------------------------------------------
@@ -179,13 +180,13 @@ def test_empty_tables(tmp_path):
     for name, text in (("empty.txt", ""), ("header.txt", INST.splitlines()[0] + "\n")):
         p = tmp_path / name
         p.write_text(text)
-        raises_naming(p, ": empty table", cmap.load_metadata, p)
+        raises_naming(p, ": empty table", cmap_tables.load_metadata, p)
     good = tmp_path / "inst.txt"
     good.write_text(INST)
     empty = tmp_path / "pert.txt"
     empty.write_text("")
-    raises_naming(empty, ": empty table", cmap.load_metadata, good, pert_info=empty)
-    raises_naming(empty, ": empty table", cmap.read_gene_info, empty)
+    raises_naming(empty, ": empty table", cmap_tables.load_metadata, good, pert_info=empty)
+    raises_naming(empty, ": empty table", cmap_tables.read_gene_info, empty)
 
 
 def test_gz_tables(tmp_path):
@@ -193,15 +194,15 @@ def test_gz_tables(tmp_path):
     g = gzip.compress(text.encode())
     cut = tmp_path / "inst_info.txt.gz"
     cut.write_bytes(g[: len(g) // 2])
-    raises_naming(cut, ": truncated gzip file$", cmap.load_metadata, cut)
+    raises_naming(cut, ": truncated gzip file$", cmap_tables.load_metadata, cut)
     plain = tmp_path / "plain.txt.gz"
     plain.write_text(text)
-    raises_naming(plain, ": not a gzip file$", cmap.load_metadata, plain)
+    raises_naming(plain, ": not a gzip file$", cmap_tables.load_metadata, plain)
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\xff\xfe\x00garbage\x80\x81\n")
-    raises_naming(binary, "not UTF-8 text", cmap.load_metadata, binary)
+    raises_naming(binary, "not UTF-8 text", cmap_tables.load_metadata, binary)
     none = tmp_path / "none.txt"
-    raises_naming(none, "inst_info table not found", cmap.load_metadata, none)
+    raises_naming(none, "inst_info table not found", cmap_tables.load_metadata, none)
 
 
 def test_gene_info_problems(tmp_path):
@@ -215,18 +216,18 @@ def test_gene_info_problems(tmp_path):
                                                               index=False)
 
     table(["5720", "466"], ["1", "yes"])
-    raises_naming(gi, r"pr_is_lm must be 0 or 1, found \['yes'\]", cmap.read_gene_info,
+    raises_naming(gi, r"pr_is_lm must be 0 or 1, found \['yes'\]", cmap_tables.read_gene_info,
                   gi)
     table(["5720", "5720"], ["1", "1"])
-    raises_naming(gi, "pr_gene_id values must be unique", cmap.read_gene_info, gi)
+    raises_naming(gi, "pr_gene_id values must be unique", cmap_tables.read_gene_info, gi)
     table(["5720", "466"], ["0", "0"])
-    raises_naming(gi, r"no landmark gene \(pr_is_lm = 1\)", cmap.read_gene_info, gi)
+    raises_naming(gi, r"no landmark gene \(pr_is_lm = 1\)", cmap_tables.read_gene_info, gi)
     table(["5720", "999"], ["1", "1"])
     msg = raises_naming(gctx, r"1 of the 2 landmark genes of .* are not among its gene "
-                              r"ids, e.g. \['999'\]", cmap.select_genes, gctx, gi)
+                              r"ids, e.g. \['999'\]", cmap_tables.select_genes, gctx, gi)
     assert str(gi) in msg
     # no gene_info and no pr_is_lm in the file: say what to give
-    raises_naming(gctx, "no row metadata pr_is_lm .* give gene_info", cmap.select_genes,
+    raises_naming(gctx, "no row metadata pr_is_lm .* give gene_info", cmap_tables.select_genes,
                   gctx)
 
 

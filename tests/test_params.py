@@ -34,10 +34,11 @@ def test_every_default_passes_its_own_schema(chapter):
     assert set(ns) == set(defaults) | {"unrelated"}
 
 
-def test_c_min_agrees_with_closed_forms():
-    from aligned_latents.theory.closed_forms import C_MIN
+def test_c_min_has_one_home():
+    from aligned_latents.theory import closed_forms
+    from aligned_latents.util import paper
 
-    assert P.C_MIN == C_MIN
+    assert P.C_MIN is closed_forms.C_MIN is paper.C_MIN
 
 
 def test_unknown_kind_is_refused():

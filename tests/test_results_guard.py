@@ -65,10 +65,10 @@ def test_stamp_lists_the_networks_and_their_devices(fresh):
     paths.note_parameters("cmap", {})
     out = paths.results_dir("cmap")
     X = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
-    weights = fresh / "w" / "ae.safetensors"
+    config = nae.TrainConfig(8, max_epochs=2)
     for _ in range(2):  # trained, then reloaded from its weights
-        nae.train_autoencoder(X, 8, max_epochs=2, device="cpu", progress=False,
-                              weights_path=weights, desc="tiny AE")
+        nae.train_autoencoder(X, config, weights_dir=fresh / "w", device="cpu",
+                              progress=False, desc="tiny AE")
     assert execution.read_stamp(out)["networks"] == [
         {"network": "tiny AE", "device": "cpu", "reloaded": False},
         {"network": "tiny AE", "device": "cpu", "reloaded": True}]

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from aligned_latents.record.statements import (
-    CHAPTERS,
     KINDS,
     STATEMENT_COLUMNS,
     load_statements,
     statement_ids,
 )
+from aligned_latents.util.chapters import RESULT_PAGES
 
 #: Every numbered object of the paper: id -> kind (Definitions 1-2, Lemmas 1-4,
 #: Corollaries 1-4, Theorems 1-2, Figures 1-10, Tables 1-2).
@@ -86,7 +86,7 @@ def test_ids_unique_and_well_formed(table):
 
 def test_kinds_chapters_quotes(table):
     assert set(table["kind"]) <= set(KINDS)
-    assert set(table["chapter"]) <= set(CHAPTERS)
+    assert set(table["chapter"]) <= set(RESULT_PAGES)
     assert table["quote"].str.strip().ne("").all()
     assert table["location"].str.strip().ne("").all()
     # quotes are short excerpts (cut with "..."), one line each

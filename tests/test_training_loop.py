@@ -4,6 +4,10 @@ the weight cache's configuration check."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -41,15 +45,8 @@ def test_file_order_batches_match_the_minimal_loop():
     # bit for bit, and the epoch loss is the size-weighted mean of the batch losses
     X = _data()
     model, hist = nae.train_autoencoder(
-        X,
-        8,
-        lr=0.05,
-        batch_size=64,
-        max_epochs=3,
-        tol=0.0,
-        progress=False,
-        device="cpu",
-    )
+        X, nae.TrainConfig(8, lr=0.05, batch_size=64, max_epochs=3, tol=0.0),
+        progress=False, device="cpu")
     ref, losses = _minimal(X, 8, 3, 0.05, 64)
     for p, q in zip(model.parameters(), ref.parameters()):
         assert torch.equal(p, q)
@@ -61,15 +58,8 @@ def test_loss_change_rule_stops_and_is_recorded():
     X = _data(seed=1)
     tol = 2e-3
     _, hist = nae.train_autoencoder(
-        X,
-        8,
-        lr=0.05,
-        batch_size=32,
-        max_epochs=200,
-        tol=tol,
-        progress=False,
-        device="cpu",
-    )
+        X, nae.TrainConfig(8, lr=0.05, batch_size=32, max_epochs=200, tol=tol),
+        progress=False, device="cpu")
     loss = np.array(hist["loss"])
     assert hist["stopped"] == nae.STOP_TOL == "loss change < tol"
     assert hist["epochs"] == len(loss) == len(hist["seconds"]) < 200
@@ -81,8 +71,7 @@ def test_loss_change_rule_stops_and_is_recorded():
 
 def test_cap_is_recorded():
     _, hist = nae.train_autoencoder(
-        _data(), 4, max_epochs=2, tol=0.0, progress=False, device="cpu"
-    )
+        _data(), nae.TrainConfig(4, max_epochs=2, tol=0.0), progress=False, device="cpu")
     assert hist["stopped"] == nae.STOP_CAP == "max_epochs cap" and hist["epochs"] == 2
 
 
@@ -92,42 +81,41 @@ def test_default_cap_is_generous():
 
 def test_shuffle_is_an_option_and_seeded():
     X = _data(seed=2)
-    kw = {
-        "lr": 0.05,
-        "batch_size": 32,
-        "max_epochs": 2,
-        "tol": 0.0,
-        "progress": False,
-        "device": "cpu",
-    }
-    a, _ = nae.train_autoencoder(X, 6, shuffle=True, seed=3, **kw)
-    b, _ = nae.train_autoencoder(X, 6, shuffle=True, seed=3, **kw)
-    c, _ = nae.train_autoencoder(X, 6, shuffle=False, seed=3, **kw)
+    cfg = {"lr": 0.05, "batch_size": 32, "max_epochs": 2, "tol": 0.0, "seed": 3}
+    kw = {"progress": False, "device": "cpu"}
+    a, _ = nae.train_autoencoder(X, nae.TrainConfig(6, shuffle=True, **cfg), **kw)
+    b, _ = nae.train_autoencoder(X, nae.TrainConfig(6, shuffle=True, **cfg), **kw)
+    c, _ = nae.train_autoencoder(X, nae.TrainConfig(6, shuffle=False, **cfg), **kw)
     np.testing.assert_array_equal(nae.encode(a, X), nae.encode(b, X))
     assert not np.array_equal(nae.encode(a, X), nae.encode(c, X))
 
 
 def test_cache_reloads_only_the_same_configuration(tmp_path):
     X = _data(seed=4)
-    w = tmp_path / "w.safetensors"
-    kw = {
-        "lr": 0.05,
-        "batch_size": 32,
-        "max_epochs": 2,
-        "tol": 0.0,
-        "progress": False,
-        "device": "cpu",
-        "weights_path": w,
-    }
-    m1, h1 = nae.train_autoencoder(X, 6, shuffle=True, **kw)
-    m2, h2 = nae.train_autoencoder(X, 6, shuffle=True, **kw)
+    kw = {"progress": False, "device": "cpu", "weights_dir": tmp_path}
+    shuffled = nae.TrainConfig(6, lr=0.05, batch_size=32, max_epochs=2, tol=0.0,
+                               shuffle=True)
+    m1, h1 = nae.train_autoencoder(X, shuffled, **kw)
+    assert Path(h1["weights_path"]).name == shuffled.weights_file(X)
+    m2, h2 = nae.train_autoencoder(X, shuffled, **kw)
     assert h2.get("loaded") is True and h2["stopped"] == h1["stopped"]
     np.testing.assert_array_equal(nae.encode(m1, X), nae.encode(m2, X))
-    # same file, another configuration (no shuffling): trained again, not reloaded
-    _m3, h3 = nae.train_autoencoder(X, 6, shuffle=False, **kw)
+    # another configuration (no shuffling): another file, trained, not reloaded
+    in_order = dataclasses.replace(shuffled, shuffle=False)
+    _m3, h3 = nae.train_autoencoder(X, in_order, **kw)
     assert "loaded" not in h3 and h3["config"]["shuffle"] is False
-    _, h4 = nae.train_autoencoder(X, 6, shuffle=False, **kw)
+    assert h3["weights_path"] != h1["weights_path"]
+    _, h4 = nae.train_autoencoder(X, in_order, **kw)
     assert h4.get("loaded") is True
+    # other data: another file
+    assert shuffled.weights_file(X[:-1]) != shuffled.weights_file(X)
+    # a file whose stored configuration differs (another loop version) is retrained
+    meta = Path(h3["weights_path"]).with_suffix(".json")
+    stored = json.loads(meta.read_text())
+    stored["config"]["loop"] = -1
+    meta.write_text(json.dumps(stored))
+    _, h5 = nae.train_autoencoder(X, in_order, **kw)
+    assert "loaded" not in h5
 
 
 @pytest.mark.parametrize(
@@ -144,11 +132,14 @@ def test_cache_reloads_only_the_same_configuration(tmp_path):
 )
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
-        nae.train_autoencoder(_data(20, 3), 4, progress=False, device="cpu", **kwargs)
+        nae.TrainConfig(4, **kwargs)
 
 
 def test_bad_data():
     with pytest.raises(ValueError, match="row"):
-        nae.train_autoencoder(np.zeros((0, 3), np.float32), 4, progress=False)
+        nae.train_autoencoder(np.zeros((0, 3), np.float32), nae.TrainConfig(4),
+                              progress=False)
     with pytest.raises(ValueError):
-        nae.train_autoencoder(_data(20, 3), 0, progress=False)
+        nae.TrainConfig(0)
+    with pytest.raises(TypeError, match="TrainConfig"):
+        nae.train_autoencoder(_data(20, 3), 4, progress=False)

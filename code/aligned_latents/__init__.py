@@ -5,9 +5,10 @@
 The package is layered; each subpackage imports only from the ones listed before it
 (``tests/test_layers.py`` checks it):
 
-- :mod:`~aligned_latents.util`: input checks, paths, the device, the list of chapters;
-- :mod:`~aligned_latents.data`: readers and writers of the data (embeddings, GCTX, the
-  simulated L1000 set);
+- :mod:`~aligned_latents.util`: input checks, paths, the device, the list of chapters,
+  the paper's constants and reported values, the models' names;
+- :mod:`~aligned_latents.data`: readers and writers of the data (embeddings, GCTX, CMap's
+  tables, the simulated L1000 set);
 - :mod:`~aligned_latents.theory`: the paper's mathematics: closed forms (Lemmas 1-4,
   Corollaries 1-4, Theorems 1-2) and its linear, ReLU and Leaky ReLU autoencoders;
 - :mod:`~aligned_latents.metrics`: what the applications measure (word analogy, word

@@ -24,6 +24,7 @@ import pandas as pd
 
 from aligned_latents.metrics.vectors import minmax_rows
 from aligned_latents.theory.linear_ae import theorem1_final
+from aligned_latents.util.model_names import model_label
 from aligned_latents.util.paths import external_data_dir
 from aligned_latents.util.validation import as_finite_array, check_degree, check_positive
 
@@ -284,7 +285,7 @@ def alignment_summary(cohorts: dict[str, Cohort], degrees,
                 raise ValueError(f"normalizer must be 'n*g' or 'n', got {norm!r}")
             value = float(n * g) if norm == "n*g" else float(n)
             for k in degrees:
-                spaces[f"linear k={k}, XᵀX/({norm})"] = (
+                spaces[model_label("linear", k, "short", norm)] = (
                     lambda S, k=k, value=value:
                     apply_asymmetric_encoder(X, S, k, value))
         for space, f in spaces.items():

@@ -28,28 +28,17 @@ from aligned_latents.data.embeddings import Embeddings
 from aligned_latents.metrics import analogy as an
 from aligned_latents.metrics import wsim as ws
 from aligned_latents.theory.linear_ae import asymmetric_encoder, theorem1_final
+from aligned_latents.util import paper
 from aligned_latents.util.validation import check_degree
 
 __all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "Benchmarks", "LatentSpace", "arrow_alignment",
            "encode_linear", "evaluate", "gd_check", "leaky_space", "linear_model",
            "linear_space", "load_benchmarks", "mds_pairs", "original_space", "table_rows"]
 
-#: Table 1 of the paper (glove.840B.300d, 500,000 words), for display beside ours.
-PAPER_TABLE1 = pd.DataFrame(
-    [("Original", 0.629, 0.739, 0.417, 0.338),
-     ("Linear AE (k=1)", 0.628, 0.738, 0.512, 0.382),
-     ("Linear AE (k=2)", 0.611, 0.729, 0.656, 0.322),
-     ("Leaky ReLU AE", 0.592, 0.698, 0.509, 0.370)],
-    columns=["model", "wsim_mturk771", "wsim_men", "analogy", "analogy_accuracy"])
-
-#: Table 2 of the paper. Its Leaky ReLU MEN score (corrected origin, 0.598) differs from
-#: Table 1's (0.698) for the same quantity; the chapter records the discrepancy.
-PAPER_TABLE2 = pd.DataFrame(
-    [("Original", 0.715, 0.804, 0.629, 0.739),
-     ("Linear AE (k=1)", 0.431, 0.457, 0.628, 0.738),
-     ("Linear AE (k=2)", 0.253, 0.221, 0.611, 0.729),
-     ("Leaky ReLU AE", 0.559, 0.570, 0.592, 0.598)],
-    columns=["model", "mturk771_default", "men_default", "mturk771_corrected", "men_corrected"])
+#: Tables 1 and 2 of the paper (glove.840B.300d, 500,000 words; values:
+#: :mod:`aligned_latents.util.paper`), as tables to display beside ours.
+PAPER_TABLE1 = pd.DataFrame(list(paper.TABLE1), columns=list(paper.TABLE1_COLUMNS))
+PAPER_TABLE2 = pd.DataFrame(list(paper.TABLE2), columns=list(paper.TABLE2_COLUMNS))
 
 
 @dataclass

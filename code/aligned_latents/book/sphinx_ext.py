@@ -43,6 +43,8 @@ from pathlib import Path
 
 from sphinx.util import logging
 
+from aligned_latents.util.files import sha256_file
+
 LEDGER_PAGES = ("intro", "errata", "reruns")
 
 #: BinderHub used for the launch button when ``repository.url`` is set and none is configured.
@@ -61,20 +63,11 @@ FROM_CACHE = "from cache"
 logger = logging.getLogger(__name__)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def package_files(root: Path | None = None) -> dict[str, str]:
     """``{path relative to the package: sha256}`` of every file of the package, any
     extension (``paper_statements.csv`` too), less ``__pycache__``."""
     root = Path(__file__).parents[1] if root is None else Path(root)
-    return {f.relative_to(root).as_posix(): file_sha256(f) for f in sorted(root.rglob("*"))
+    return {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*"))
             if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"}
 
 
@@ -98,7 +91,7 @@ def data_files(root: Path, index: dict | None = None) -> dict[str, str]:
         if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
             out[rel] = known[2]
         else:
-            out[rel] = file_sha256(f)
+            out[rel] = sha256_file(f)
             index[rel] = [st.st_size, st.st_mtime_ns, out[rel]]
     for rel in set(index) - set(out):
         del index[rel]

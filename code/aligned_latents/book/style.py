@@ -7,7 +7,7 @@ colour (``"Original"``, ``"Linear AE (k=2)"``, ``"Leaky ReLU AE"``...).
 """
 from __future__ import annotations
 
-import re
+from aligned_latents.util.model_names import parse_model
 
 #: Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
@@ -46,13 +46,13 @@ def use() -> None:
 
 def model_color(name: str) -> str:
     """The colour of a model in every figure: Original blue, Leaky ReLU vermillion,
-    linear autoencoders by degree k (k = 1 green, 2 purple, 3 orange, ...)."""
-    if name.lower().startswith("original"):
+    linear autoencoders by degree k (k = 1 green, 2 purple, 3 orange, ...); ``name`` in any
+    style of :mod:`aligned_latents.util.model_names`, other names black."""
+    model = parse_model(name)
+    if model is None:
+        return PALETTE[7]
+    if model.kind == "original":
         return PALETTE[0]
-    if "leaky" in name.lower():
+    if model.kind == "leaky_relu":
         return PALETTE[1]
-    m = re.search(r"k\s*=\s*(\d+)", name)
-    if m:
-        k = int(m.group(1))
-        return PALETTE[2 + (k - 1) % 5] if k >= 1 else PALETTE[0]
-    return PALETTE[7]
+    return PALETTE[2 + (model.k - 1) % 5] if model.k >= 1 else PALETTE[0]

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aligned_latents.util.text import one_line
 from aligned_latents.util.validation import check_int
 
 MATRIX = "/0/DATA/0/matrix"
@@ -44,11 +45,6 @@ MERGE_GAP = 64          # read unselected runs of up to this many profiles with 
 def _h5py():
     import h5py
     return h5py
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _check_file(path) -> Path:
@@ -69,7 +65,7 @@ def _open(path):
         f = h5py.File(path, "r", rdcc_nbytes=CHUNK_CACHE_BYTES)
     except OSError as exc:
         raise ValueError(f"{path}: cannot open this HDF5 file, it may be truncated "
-                         f"({_one_line(exc)})") from None
+                         f"({one_line(exc)})") from None
     try:
         _check_layout(f, path)
         yield f
@@ -366,7 +362,7 @@ def _blocks(dset, path, rows, cols, chunk_profiles):
             except OSError as exc:
                 raise ValueError(f"{path}: cannot read profiles {lo}..{hi - 1} of "
                                  f"{MATRIX}, the file may be truncated "
-                                 f"({_one_line(exc)})") from None
+                                 f"({one_line(exc)})") from None
             if hi - lo == b - a:
                 block[a - first:b - first] = slab
             else:

@@ -19,27 +19,19 @@ for the paper's own data set; the page says so).
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
+from aligned_latents.data.cmap_tables import load_metadata, select_profiles
 from aligned_latents.metrics.vectors import rowwise_cosine
 from aligned_latents.theory.closed_forms import lemma1_cosine, lemma1_svd
+from aligned_latents.util.model_names import linear_degree, model_label
 from aligned_latents.util.validation import as_finite_array
 
 #: A cosine at least this large counts as "nearly perfectly aligned" (Section 6.3).
 NEARLY_ALIGNED = 0.9
-#: Degree of Figure 4c, where the paper says all signatures are nearly perfectly
-#: aligned.
-PAPER_DEGREE = 30
 #: Landmark genes of L1000 (GSE92742's ``gene_info``, ``pr_is_lm = 1``).
 L1000_LANDMARK_GENES = 978
-#: Appendix H's hidden units of the linear autoencoders on CMap.
-PAPER_LINEAR_HIDDEN = 911
-#: Appendix H's Leaky ReLU autoencoder on CMap: Adam, learning rate and hidden units.
-PAPER_LEAKY_LR = 1e-4
-PAPER_LEAKY_HIDDEN = 1024
 
 
 # -- evidence ------------------------------------------------------------
@@ -66,14 +58,13 @@ def data_description(simulated: bool) -> str:
 # -- the processing (simulated data: the truth is known) --------------------
 def kmeans_agreement(data, inst_info, truth, drugs=None) -> pd.DataFrame:
     """Per cell type, whether the DMSO controls kept by the k-means step of
-    :func:`aligned_latents.applications.cmap.load_cmap` are the simulation's main control cluster.
+    :func:`aligned_latents.applications.cmap_signatures.load_cmap` are the simulation's
+    main control cluster.
 
-    ``data`` is the loaded :class:`~aligned_latents.applications.cmap.CMapData`, ``inst_info`` the
-    table it was loaded from and ``truth`` maps ``inst_id`` to the simulated
+    ``data`` is the loaded :class:`~aligned_latents.applications.cmap_signatures.CMapData`,
+    ``inst_info`` the table it was loaded from and ``truth`` maps ``inst_id`` to the simulated
     ``control_cluster`` (``"main"`` or not). Columns ``cell type, controls, agree``.
     """
-    from aligned_latents.applications.cmap import load_metadata, select_profiles
-
     inst = load_metadata(inst_info)
     truth = pd.Series(truth)
     rows = []
@@ -91,12 +82,6 @@ def kmeans_agreement(data, inst_info, truth, drugs=None) -> pd.DataFrame:
 
 
 # -- Figure 4 ------------------------------------------------------------
-def degree_of(model: str) -> int | None:
-    """The degree ``k`` in a linear model's name (``'linear k=11'`` -> 11), else None."""
-    m = re.fullmatch(r"linear k=(\d+)", str(model))
-    return int(m.group(1)) if m else None
-
-
 def mismatch_permutation(n: int, seed: int = 0) -> np.ndarray:
     """A seeded derangement of ``range(n)``: pairs each drug with a *different* drug."""
     if n < 2:
@@ -182,7 +167,7 @@ def linear_vs_leaky(summary: pd.DataFrame, leaky: str = "Leaky ReLU") -> pd.Seri
     s = summary.set_index("model")["median_cos_latent"]
     if leaky not in s.index:
         raise ValueError(f"the summary has no model {leaky!r}")
-    lin = [m for m in s.index if degree_of(m) is not None]
+    lin = [m for m in s.index if linear_degree(m) is not None]
     if not lin:
         raise ValueError("the summary has no linear model ('linear k=K')")
     return (s[lin] - s[leaky]).rename("median_cos_minus_leaky")
@@ -232,7 +217,7 @@ CONTROL = "baseline deviation (control)"
 def flu_space(k: int, normalizer: str) -> str:
     """The name :func:`aligned_latents.applications.fluvaccine.alignment_summary` gives a latent
     space."""
-    return f"linear k={int(k)}, XᵀX/({normalizer})"
+    return model_label("linear", int(k), "short", normalizer)
 
 
 def flu_pair_table(pairs: pd.DataFrame, kind: str = VACCINE) -> pd.DataFrame:

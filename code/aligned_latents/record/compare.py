@@ -23,6 +23,7 @@ import pandas as pd
 
 from aligned_latents.record.verdicts import read_verdicts
 from aligned_latents.util.paths import REPO_ROOT
+from aligned_latents.util.text import one_line
 
 #: Columns of :func:`compare_verdicts`' result (and of ``verdict_changes.csv``).
 CHANGE_COLUMNS = ["statement", "location", "evidence", "verdict_before",
@@ -178,7 +179,7 @@ def verdicts_against_book(chapter: str, run_dir: Path, book: Path | None = None,
     try:
         mine = compute_run_verdicts(chapter, run_dir)
     except (ValueError, KeyError, OSError) as exc:
-        return [f"verdicts not compared: {_one_line(exc)}"], None
+        return [f"verdicts not compared: {one_line(exc)}"], None
     mine.to_csv(run_dir / VERDICTS_CSV, index=False)
     book = Path(book) if book is not None else book_verdicts_path()
     if not book.is_file():
@@ -194,18 +195,13 @@ def verdicts_against_book(chapter: str, run_dir: Path, book: Path | None = None,
             base = read_verdicts(book)
         changes = compare_verdicts(base, mine)
     except (ValueError, KeyError, OSError) as exc:
-        return [f"verdicts not compared: {_one_line(exc)}"], None
+        return [f"verdicts not compared: {one_line(exc)}"], None
     changes.to_csv(run_dir / CHANGES_CSV, index=False)
     head = f"verdicts against the book's ({len(mine)} statement(s) of {chapter}): "
     lines = [head + summary_line(changes)]
     if len(changes):
         lines += format_changes(changes, "book", label).splitlines()
     return lines, changes
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 # -- aligned-latents compare A B -------------------------------------------------------

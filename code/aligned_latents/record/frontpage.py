@@ -14,8 +14,9 @@ work):
 * :func:`verdicts_markdown`: every statement with its verdict, one dropdown per chapter;
 * :func:`ledger_markdown`: every check, one dropdown per chapter;
 * :func:`errata_summary_markdown` and :func:`errata_markdown`: the errata, by kind;
-* :func:`figure1`: the paper's Figure 1, redrawn from the chapters' results, and
-  :func:`figure1_claims`: the opening page's own checks of it (``results/intro/``).
+* :func:`figure1_claims`: the opening page's own checks of the paper's Figure 1
+  (``results/intro/``), which :func:`aligned_latents.book.figures.intro.figure1` redraws
+  from the same inputs (:data:`FIGURE1_SOURCES`).
 
 No number on these pages is typed: every one is computed from the ledger here.
 """
@@ -45,6 +46,7 @@ from aligned_latents.record.verdicts import (
     verdict_counts,
 )
 from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.model_names import model_label, model_slug, parse_model
 from aligned_latents.util.paths import results_root
 
 _FAIL = "color:#b02a37;font-weight:bold"
@@ -487,7 +489,7 @@ def errata_markdown(errata: pd.DataFrame, kind: str) -> str:
 FIGURE1_SOURCES = {"a": ("glove", "figure3.csv"), "b": ("cmap", "figure4.csv")}
 
 
-def _cmap_data_label(figure4_path) -> str:
+def cmap_data_label(figure4_path) -> str:
     """', SIMULATED data' unless the CMap chapter says it ran on real data
     (``data_source.json``)."""
     src = Path(figure4_path).parent / "data_source.json"
@@ -498,87 +500,12 @@ def _cmap_data_label(figure4_path) -> str:
     return ",\nSIMULATED data" if simulated else ",\nreal L1000 data"
 
 
-def figure1(root: Path | None = None):
-    """The paper's Figure 1 from the book's own results.
-
-    (a) negation pairs (``results/glove/figure3.csv``: MDS coordinates, ``space``
-    original or ``linear_k2``), an arrow from each word to its negation, original beside
-    aligned; (b) drug signatures (``results/cmap/figure4.csv``): cosine similarity of
-    each drug's signatures in two cell types, original vs latent space, one colour per
-    model. A missing file leaves its panel with a message saying so. Returns (figure,
-    notes) where ``notes`` lists the missing inputs.
-    """
-    import matplotlib.pyplot as plt
-
-    from aligned_latents.book import style
-
-    style.use()
-    root = Path(root) if root is not None else results_root()
-    # large enough to read at the page's width: (a) two panels on top, (b) below
-    fig = plt.figure(figsize=(8.5, 8.8))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.05])
-    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
-            fig.add_subplot(grid[1, :])]
-    notes = []
-    path_a = root.joinpath(*FIGURE1_SOURCES["a"])
-    if path_a.is_file():
-        df = pd.read_csv(path_a)
-        k_hi = highest_linear_degree(df["space"])
-        space_hi = f"linear_k{k_hi}" if k_hi is not None else "linear"
-        for ax, space, title in [
-                (axes[0], "original", "(a) negation pairs, original GloVe"),
-                (axes[1], space_hi, f"(a) after linear autoencoding, k = {k_hi}")]:
-            sub = df[df["space"] == space]
-            for r in sub.to_dict("records"):
-                ax.annotate("", xy=(r["xb"], r["yb"]), xytext=(r["xa"], r["ya"]),
-                            arrowprops={"arrowstyle": "->", "color": "tab:blue",
-                                        "lw": 1.2})
-                ax.plot([r["xa"], r["xb"]], [r["ya"], r["yb"]], "o", ms=3,
-                        color="tab:blue")
-                ax.annotate(str(r["word_a"]), (r["xa"], r["ya"]), fontsize=9)
-                ax.annotate(str(r["word_b"]), (r["xb"], r["yb"]), fontsize=9,
-                            color="tab:red")
-            ax.set_title(title, fontsize=11)
-            if sub.empty:
-                ax.text(0.5, 0.5, f"no rows with space={space}", ha="center",
-                        transform=ax.transAxes)
-            ax.set_xticks([]), ax.set_yticks([])
-    else:
-        notes.append("/".join(FIGURE1_SOURCES["a"]))
-        for ax in axes[:2]:
-            ax.text(0.5, 0.5, "missing:\nresults/glove/figure3.csv", ha="center",
-                    va="center", color="#b02a37", transform=ax.transAxes)
-            ax.set_xticks([]), ax.set_yticks([])
-        axes[0].set_title("(a) negation pairs (missing)", fontsize=11)
-    ax = axes[2]
-    path_b = root.joinpath(*FIGURE1_SOURCES["b"])
-    if path_b.is_file():
-        df = pd.read_csv(path_b)
-        for model, sub in df.groupby("model", sort=False):
-            ax.scatter(sub["cos_original"], sub["cos_latent"], s=18, label=str(model))
-        lo = float(min(df["cos_original"].min(), df["cos_latent"].min(), 0))
-        ax.plot([lo, 1], [lo, 1], "k--", lw=0.8, label="no change")
-        ax.set_xlabel("cosine, original space")
-        ax.set_ylabel("cosine, latent space")
-        ax.legend(fontsize=9)
-        ax.set_title("(b) drug signatures across cell types"
-                     f"{_cmap_data_label(path_b)}".replace(",\n", ", "), fontsize=11)
-    else:
-        notes.append("/".join(FIGURE1_SOURCES["b"]))
-        ax.text(0.5, 0.5, "missing:\nresults/cmap/figure4.csv", ha="center",
-                va="center", color="#b02a37", transform=ax.transAxes)
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title("(b) drug signatures (missing)", fontsize=11)
-    return fig, notes
-
-
 def highest_linear_degree(spaces) -> int | None:
     """The highest k among space names ``linear_k<k>`` (the chapter's highest degree,
     whatever ``degrees`` was), or None when there is none."""
-    ks = [int(m.group(1)) for s in set(map(str, spaces))
-          if (m := re.fullmatch(r"linear_k(\d+)", s))]
+    ks = [model.k for s in set(map(str, spaces))
+          if (model := parse_model(s)) and model.kind == "linear"]
     return max(ks) if ks else None
-
 
 
 def figure1_claims(root: Path | None = None):
@@ -603,18 +530,19 @@ def figure1_claims(root: Path | None = None):
         df_a = pd.read_csv(path_a)
         align = arrow_alignment(df_a)
         k_hi = highest_linear_degree(df_a["space"])
-        gain = float(align.get(f"linear_k{k_hi}", float("nan"))
+        gain = float(align.get(model_slug("linear", k_hi), float("nan"))
                      - align.get("original", 0.0))
         if pd.notna(gain):
             claims.at_least(
                 "Figure 1 (a)", "mean cosine between negation arrows (Figure 3 MDS): "
-                f"linear k={k_hi} minus original", gain, 0.0, statement="fig1",
+                f"{model_label('linear', k_hi, 'short')} minus original", gain, 0.0,
+                statement="fig1",
                 evidence="substitute-data",
                 detail="GloVe 6B 50d, two-dimensional MDS of the negation pairs")
     path_b = root.joinpath(*FIGURE1_SOURCES["b"])
     if path_b.is_file():
         df = pd.read_csv(path_b)
-        real = "real" in _cmap_data_label(path_b)
+        real = "real" in cmap_data_label(path_b)
         for model, sub in df.groupby("model", sort=False):
             diff = float((sub["cos_latent"] - sub["cos_original"]).median())
             claims.at_least(

@@ -39,6 +39,7 @@ import pandas as pd
 from aligned_latents.record import verdicts as V
 from aligned_latents.record.claims import ERRATA_COLUMNS, ERRATUM_KINDS
 from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.files import sha256_file
 from aligned_latents.util.paths import results_root
 
 #: Label of each chapter's page (``(ch-<name>)=`` at its top) and of the errata page.
@@ -70,11 +71,6 @@ HEADLINES: dict[str, Headline] = {
     "glove": Headline("table1.csv", ("analogy", "wsim_mturk771", "wsim_men",
                                      "analogy_accuracy")),
 }
-
-
-def sha256(path: Path) -> str:
-    """sha256 of a file's bytes (hex)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _truthy(value) -> bool:
@@ -176,7 +172,7 @@ def _read_errata(path: Path, chapter: str) -> pd.DataFrame:
         if r["kind"] not in ERRATUM_KINDS:
             raise ValueError(f"{path}, row {i + 1} (erratum {r['erratum']!r}): kind "
                              f"must be one of {ERRATUM_KINDS}, got {r['kind']!r}")
-    return err.assign(chapter=chapter, source_sha256=sha256(path))
+    return err.assign(chapter=chapter, source_sha256=sha256_file(path))
 
 
 def _check_errata(err: pd.DataFrame, claims: pd.DataFrame, path: Path) -> None:
@@ -248,7 +244,7 @@ def build(root: Path | None = None, chapters=None,
                          "holds": False, "status": "missing"})
             continue
         df = claims[ch]
-        sources[ch] = {"path": f"{ch}/claims.csv", "sha256": sha256(path),
+        sources[ch] = {"path": f"{ch}/claims.csv", "sha256": sha256_file(path),
                        "rows": len(df)}
         err_path = root / ch / "errata.csv"
         if err_path.is_file():
@@ -281,8 +277,8 @@ def write(ledger: Ledger, out_dir: Path | None = None) -> Path:
     meta = {"checks": ledger.n_checks, "hold": ledger.n_hold, "missing": ledger.missing,
             "verdicts": ledger.counts(), "digest": ledger.digest,
             "sources": ledger.sources, "statements_sha256": ledger.statements_sha256,
-            "ledger_csv_sha256": sha256(out / "ledger.csv"),
-            "verdicts_csv_sha256": sha256(vpath)}
+            "ledger_csv_sha256": sha256_file(out / "ledger.csv"),
+            "verdicts_csv_sha256": sha256_file(vpath)}
     (out / "ledger.json").write_text(json.dumps(meta, indent=2) + "\n",
                                      encoding="utf-8")
     return out / "ledger.json"
@@ -319,7 +315,7 @@ def check(root: Path | None = None, html: Path | None = None,
     for name, key in (("ledger.csv", "ledger_csv_sha256"),
                       ("verdicts.csv", "verdicts_csv_sha256")):
         csv = root / "ledger" / name
-        if not csv.is_file() or sha256(csv) != meta.get(key):
+        if not csv.is_file() or sha256_file(csv) != meta.get(key):
             problems.append(f"{csv} is missing or does not match ledger.json")
     if html is not None and Path(html).is_file():
         text = Path(html).read_text(encoding="utf-8")

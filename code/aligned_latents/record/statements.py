@@ -12,7 +12,7 @@ displayed equation that states something a computation can check. Its columns:
 ``kind``
     one of :data:`KINDS`;
 ``chapter``
-    the book chapter that checks it, one of :data:`CHAPTERS`;
+    the book chapter that checks it, one of :data:`aligned_latents.util.chapters.RESULT_PAGES`;
 ``quote``
     the paper's words, copied exactly (cut with ``...``, never paraphrased);
 ``not_checkable``
@@ -40,15 +40,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from aligned_latents.util.chapters import RESULT_PAGES
+
 #: The columns of ``paper_statements.csv``, in order.
 STATEMENT_COLUMNS = ["statement", "location", "kind", "chapter", "quote", "not_checkable",
                      "quantifier"]
 
 #: What a row is: a numbered object of the paper, a sentence or a displayed equation.
 KINDS = ("definition", "lemma", "corollary", "theorem", "figure", "table", "sentence", "equation")
-
-#: The chapters that check statements (``intro`` is the opening page, which redraws Figure 1).
-CHAPTERS = ("stretching", "gaussians", "autoencoders", "glove", "cmap", "intro")
 
 _ID = re.compile(r"^[a-z0-9_.]+$")
 _FILE = "paper_statements.csv"
@@ -101,8 +100,9 @@ def load_statements(path: str | Path | None = None) -> pd.DataFrame:
         seen[sid] = line
         if row.kind not in KINDS:
             raise ValueError(f"{name}: kind {row.kind!r} is not one of {', '.join(KINDS)}")
-        if row.chapter not in CHAPTERS:
-            raise ValueError(f"{name}: chapter {row.chapter!r} is not one of {', '.join(CHAPTERS)}")
+        if row.chapter not in RESULT_PAGES:
+            raise ValueError(f"{name}: chapter {row.chapter!r} is not one of "
+                             f"{', '.join(RESULT_PAGES)}")
         if not row.quote.strip():
             raise ValueError(f"{name}: the quote is empty")
         if not row.location.strip():

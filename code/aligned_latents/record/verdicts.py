@@ -60,12 +60,12 @@ from aligned_latents.record.claims import (
     row_outcome,
 )
 from aligned_latents.record.statements import STATEMENT_COLUMNS
-from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.chapters import RESULT_PAGES
 from aligned_latents.util.paths import REPO_ROOT, results_root
 
-#: Everything that writes ``results/<name>/claims.csv``: the chapters, in reading order,
-#: then the opening page (``intro``), which checks Figure 1 from the chapters' results.
-RESULT_CHAPTERS = (*CHAPTERS, "intro")
+#: Everything that writes ``results/<name>/claims.csv``
+#: (:data:`aligned_latents.util.chapters.RESULT_PAGES`).
+RESULT_CHAPTERS = RESULT_PAGES
 
 VERDICTS = ("confirmed", "confirmed on substitute data",
             "confirmed with a hypothesis added", "erratum",

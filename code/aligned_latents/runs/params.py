@@ -15,6 +15,10 @@ anything runs, with one line naming the chapter and the parameter:
 working directory), lists of those (``list[int]``, ``list[list[float]]``, ...) and
 unions (``path|list[str]``). ``tests/test_params.py`` checks that the names here are the
 names of every chapter's parameters cell, and that every default passes.
+
+Why one module of ~550 lines: the schema is one table (one entry per parameter of every
+chapter, about a third of the file) with the parser and checker of its kinds and the
+cross-parameter checks; kept together so that a parameter's rule is found in one place.
 """
 from __future__ import annotations
 
@@ -25,12 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aligned_latents.util.chapters import get_chapter, parameters
+from aligned_latents.util.paper import C_MIN
 from aligned_latents.util.paths import note_parameters
 from aligned_latents.util.validation import check_int
-
-#: Corollary 1's covariances Σ_j = D_j + J are covariances only for c >= -1.5
-#: (``aligned_latents.theory.closed_forms.C_MIN``; tests/test_params.py checks the two agree).
-C_MIN = -1.5
 
 _SCALARS = ("int", "float", "bool", "str", "path")
 

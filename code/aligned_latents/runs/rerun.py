@@ -34,7 +34,6 @@ run is complete.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -53,7 +52,9 @@ from pathlib import Path
 from aligned_latents.runs.params import path_parameters, reported_parameters, validate
 from aligned_latents.util.chapters import get_chapter, parameters
 from aligned_latents.util.execution import read_stamp
+from aligned_latents.util.files import sha256_file
 from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV, book_dir
+from aligned_latents.util.text import one_line
 
 #: Seconds to wait for the execution to end after its kernel was stopped (Ctrl-C).
 STOP_WAIT_S = 20
@@ -384,15 +385,6 @@ def environment() -> dict:
     }
 
 
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def input_files(chapter: str, effective: dict) -> dict:
     """``{parameter: {"path", "sha256"}}`` for every path parameter that names a
     file."""
@@ -621,17 +613,12 @@ def _papermill(nb, out_nb: Path, params: dict, progress, timeout: int,
         raise box["exc"]
 
 
-def _one_line(text) -> str:
-    lines = [s.strip() for s in str(text).strip().splitlines() if s.strip()]
-    return lines[0] if lines else ""
-
-
 def _error_text(exc: BaseException) -> str:
     import papermill as pm
 
     if isinstance(exc, pm.PapermillExecutionError):
-        return f"cell {exc.exec_count}: {exc.ename}: {_one_line(exc.evalue)}"
-    return f"{type(exc).__name__}: {_one_line(exc)}"
+        return f"cell {exc.exec_count}: {exc.ename}: {one_line(exc.evalue)}"
+    return f"{type(exc).__name__}: {one_line(exc)}"
 
 
 def execute_chapter(chapter: str, params: dict | None, out_dir, progress=True,

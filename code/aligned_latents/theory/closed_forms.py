@@ -15,11 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from aligned_latents.util.paper import C_MIN
 from aligned_latents.util.validation import as_finite_array, check_degree
-
-#: Smallest ``c`` for which Corollary 1's ``Σ_1 = D_1 + J = [[c+2, 1], [1, 2]]`` is positive
-#: semi-definite (``det = 2(c+2) - 1 >= 0``); the paper does not state a range for ``c``.
-C_MIN = -1.5
 
 
 def _unit(q, name: str) -> np.ndarray:
@@ -210,11 +207,19 @@ def _check_c(c, name="c"):
     return c
 
 
-def cor1_covariances(c):
-    """Corollary 1's ``Σ_1 = D_1 + J = [[c+2, 1], [1, 2]]`` and ``Σ_2 = D_2 + J``."""
+def cor1_D(c):
+    """Corollary 1's ``D_1 = diag(c+1, 1)`` and ``D_2 = diag(1, c+1)`` (so
+    ``Σ_j D_j = (c+2) I``)."""
     c = float(_check_c(c))
+    return np.diag([c + 1, 1.0]), np.diag([1.0, c + 1])
+
+
+def cor1_covariances(c):
+    """Corollary 1's ``Σ_1 = D_1 + J = [[c+2, 1], [1, 2]]`` and ``Σ_2 = D_2 + J``
+    (``D_j``: :func:`cor1_D`)."""
     J = np.ones((2, 2))
-    return np.diag([c + 1, 1.0]) + J, np.diag([1.0, c + 1]) + J
+    D1, D2 = cor1_D(c)
+    return D1 + J, D2 + J
 
 
 def cor1_second_moment(c) -> np.ndarray:
@@ -225,6 +230,14 @@ def cor1_second_moment(c) -> np.ndarray:
     """
     c = float(_check_c(c))
     return (c + 3.0) * np.eye(2) + 2.0 * np.ones((2, 2))
+
+
+def cor1_eigenvalues(c):
+    """The eigenvalues ``c + 7`` (along ``[1, 1]``) and ``c + 3`` (along ``[1, -1]``) of
+    :func:`cor1_second_moment`, ``E[(1/n) X Xᵀ] = (c+3) I + 2J`` (Appendices C, D, F).
+    Arguments broadcast."""
+    c = _check_c(c)
+    return c + 7.0, c + 3.0
 
 
 def printed_second_moment() -> np.ndarray:
@@ -280,14 +293,16 @@ def cor1_B(alpha, beta) -> np.ndarray:
     return 0.5 * (alpha * J + beta * Jt)
 
 
-def cor1_cosines(c, alpha, beta):
+def cor1_cosines(c, alpha, beta, strict: bool = True):
     """Corollary 1: cosines of the major axes of the two Gaussians before and after ``B``.
 
     .. math:: \\cos(q_{Σ_1}, q_{Σ_2}) = \\frac{2}{\\sqrt{c^2+4}}, \\qquad
               \\cos(Bq_{Σ_1}, Bq_{Σ_2}) = \\frac{2 + γ\\sqrt{c^2+4}}{2γ + \\sqrt{c^2+4}},
               \\qquad γ = \\frac{α^2 - β^2}{α^2 + β^2}.
 
-    Arguments broadcast (arrays give arrays; scalars give floats).
+    Arguments broadcast (arrays give arrays; scalars give floats). With
+    ``strict=False`` the formula is also evaluated at ``α² = β²`` (``γ = 0``: no stretch,
+    e.g. a degree-0 initialization), outside the Corollary's hypothesis.
 
     Returns
     -------
@@ -297,14 +312,15 @@ def cor1_cosines(c, alpha, beta):
     ------
     ValueError
         Non-finite input, ``c < -3/2`` (no longer a covariance), or ``α² <= β²`` (the
-        Corollary's hypothesis).
+        Corollary's hypothesis; ``α² < β²`` or ``α = β = 0`` with ``strict=False``).
     """
     c = _check_c(c)
     alpha = as_finite_array(alpha, "alpha")
     beta = as_finite_array(beta, "beta")
     a2, b2 = np.broadcast_arrays(alpha ** 2, beta ** 2)
-    if np.any(a2 <= b2):
-        raise ValueError("Corollary 1 requires alpha**2 > beta**2 (stretch along u1 = [1,1]/√2)")
+    if np.any(a2 <= b2) if strict else np.any((a2 < b2) | (a2 == 0)):
+        raise ValueError("Corollary 1 requires alpha**2 > beta**2 (stretch along u1 = [1,1]/√2)"
+                         + ("" if strict else "; alpha**2 = beta**2 > 0 is accepted here"))
     gamma = (a2 - b2) / (a2 + b2)
     s = np.sqrt(c ** 2 + 4.0)
     before = 2.0 / s
@@ -321,8 +337,8 @@ def cor2_alpha_beta(c, k):
     k = check_degree(k)
     if k < 1:
         raise ValueError(f"Corollary 2 needs a degree k >= 1, got {k}")
-    c = _check_c(c)
-    return (c + 7.0) ** k, (c + 3.0) ** k
+    l1, l2 = cor1_eigenvalues(c)
+    return l1 ** k, l2 ** k
 
 
 def _log_ratio(c, k, eigenvalues):
@@ -332,7 +348,7 @@ def _log_ratio(c, k, eigenvalues):
         raise ValueError(f"Corollary 2 needs a degree k >= 1, got {k}")
     c = _check_c(c)
     if eigenvalues is None:
-        l1, l2 = c + 7.0, c + 3.0
+        l1, l2 = cor1_eigenvalues(c)
     else:
         l1, l2 = (as_finite_array(e, "eigenvalues") for e in eigenvalues)
         if np.any(np.abs(l1) <= np.abs(l2)) or np.any(l2 == 0):

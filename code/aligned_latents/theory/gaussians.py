@@ -31,12 +31,9 @@ def _check_n(n) -> int:
 def cor1_mixture(c) -> Mixture:
     """Corollary 1's setting: ``μ_1 = e_1``, ``μ_2 = e_2``, ``Σ_j = D_j + J`` with
     ``D_1 = diag(c+1, 1)``, ``D_2 = diag(1, c+1)`` (so ``Σ_j D_j = (c+2) I``)."""
-    from aligned_latents.theory.closed_forms import cor1_covariances
+    from aligned_latents.theory.closed_forms import cor1_covariances, cor1_D
 
-    S1, S2 = cor1_covariances(c)
-    c = float(c)
-    Ds = np.stack([np.diag([c + 1, 1.0]), np.diag([1.0, c + 1])])
-    return Mixture(np.eye(2), np.stack([S1, S2]), Ds)
+    return Mixture(np.eye(2), np.stack(cor1_covariances(c)), np.stack(cor1_D(c)))
 
 
 def lemma2_covariances(mus, Ds, symmetrize: bool = False) -> np.ndarray:

@@ -4,12 +4,24 @@ spectral initialization (paper Section 5.2, Appendix E).
 Conventions: data matrices passed to :func:`asymmetric_encoder` hold one *sample per row*
 (``X`` of shape ``(n, d)``, as word vectors or expression profiles are stored); the paper
 writes ``X`` as ``d x n``, so its ``(1/n) X Xᵀ`` is our ``Xᵀ X / n``.
+
+Why one module of ~700 lines: it is one object of the paper, Theorem 1, with the two
+independent ways the book checks it (full-matrix gradient descent and the gradient-flow
+ODE, sharing the loss, its gradients and the step-size rule) and its consequences for
+Corollaries 3-4. Every function here calls the others (the checks compare the closed form
+with both trainings); split by section headers below rather than by files.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from aligned_latents.theory.closed_forms import cor1_covariances, cor1_top_eigenvectors, cosine
+from aligned_latents.theory.closed_forms import (
+    cor1_cosines,
+    cor1_covariances,
+    cor1_eigenvalues,
+    cor1_top_eigenvectors,
+    cosine,
+)
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int, check_positive
 
 
@@ -463,23 +475,9 @@ def corollary4_alpha_beta(c: float, k: int, shift: float = 0.0):
     c = check_positive(c, "c", allow_zero=True)
     k = check_degree(k)
     shift = check_positive(shift, "shift", allow_zero=True)
-    lam = np.array([c + 7.0 + shift, c + 3.0 + shift]) ** k
+    lam = np.array([ev + shift for ev in cor1_eigenvalues(c)]) ** k
     _, b = theorem1_final(np.zeros(2), lam)
     return float(b[0]), float(b[1])
-
-
-def corollary1_cosine(alpha: float, beta: float, c: float) -> float:
-    """Corollary 1: ``cos(B q1, B q2) = (2 + γ√(c²+4)) / (2γ + √(c²+4))``,
-    ``γ = (α² - β²)/(α² + β²)`` for B with eigenvectors ``[1,1]/√2`` (α), ``[1,-1]/√2`` (β).
-
-    Unlike :func:`aligned_latents.theory.closed_forms.cor1_cosines`, which enforces the Corollary's
-    hypothesis ``α² > β²``, this also takes ``α = β`` (degree k = 0: no stretching, γ = 0)."""
-    alpha = check_positive(abs(alpha), "alpha")
-    beta = check_positive(abs(beta), "beta")
-    c = check_positive(c, "c", allow_zero=True)
-    g = (alpha ** 2 - beta ** 2) / (alpha ** 2 + beta ** 2)
-    r = np.sqrt(c ** 2 + 4)
-    return float((2 + g * r) / (2 * g + r))
 
 
 def mixture_sample(n: int, c: float, seed: int = 0):
@@ -672,8 +670,8 @@ def corollary4_experiment(X, q1, q2, c: float, degrees, normalizer: float,
     the sample itself (``alpha_flow``, ``beta_flow``: what gradient flow would reach)
     and the n → ∞ values of the Corollary (``alpha_pred``, ``beta_pred``,
     :func:`corollary4_alpha_beta`), and ``cos(B q1, B q2)`` before, from the
-    Corollary's formula (:func:`corollary1_cosine`), after training, and from
-    Theorem 1 on the sample (``cos_sample_flow``).
+    Corollary's formula (:func:`~aligned_latents.theory.closed_forms.cor1_cosines`), after
+    training, and from Theorem 1 on the sample (``cos_sample_flow``).
 
     ``X`` is ``(2n, 2)`` (rows are samples), ``normalizer`` the paper's ``n`` (points
     per Gaussian). Returns a DataFrame, one row per (init, k).
@@ -698,7 +696,7 @@ def corollary4_experiment(X, q1, q2, c: float, degrees, normalizer: float,
                          "alpha_flow": b_flow[0], "beta_flow": b_flow[1],
                          "alpha_trained": ev[0], "beta_trained": ev[1],
                          "cos_before": cosine(q1, q2),
-                         "cos_pred": corollary1_cosine(al, be, c),
+                         "cos_pred": cor1_cosines(c, al, be, strict=False)[1],
                          "cos_trained": cosine(B @ q1, B @ q2),
                          "cos_sample_flow": cosine(B_flow @ q1, B_flow @ q2)})
     return pd.DataFrame(rows)

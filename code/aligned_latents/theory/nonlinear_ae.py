@@ -8,10 +8,11 @@ the epoch loss changes by less than ``tol`` (``1e-4``), with a generous epoch ca
 safety net. The loop is the minimal PyTorch loop: contiguous batch slices, the loss
 summed on the device and read once per epoch (see ``benchmarks/training_loop.py``).
 
-Weights are saved with safetensors (no pickle) under a file name that hashes everything
-that determines them (data, architecture, optimizer, seed); the training configuration
-is stored beside them and checked on reload, so weights trained differently are
-retrained.
+The settings are one :class:`TrainConfig`. :func:`train_autoencoder` owns the weights'
+cache: given a folder, it saves them with safetensors (no pickle) under a file name that
+hashes everything that determines them (data, architecture, optimizer, seed); the
+training configuration is stored beside them and checked on reload, so weights trained
+differently are retrained.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +31,8 @@ __all__ = [
     "DEFAULT_MAX_EPOCHS",
     "STOP_CAP",
     "STOP_TOL",
+    "TrainConfig",
     "encode",
-    "fingerprint",
     "make_autoencoder",
     "train_autoencoder",
 ]
@@ -72,68 +74,130 @@ def make_autoencoder(
     )
 
 
-def fingerprint(X: np.ndarray, **config) -> str:
-    """A short hash of the data and the training configuration (the weights' cache
-    key)."""
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
-    h.update(json.dumps(config, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:16]
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training settings of the Leaky ReLU autoencoder (Appendix H), written once.
 
+    A caller builds one (the GloVe chapter: SGD, learning rate 0.1, momentum 0.9, width
+    400; CMap: Adam, learning rate 1e-4, width 1024; values in
+    :mod:`aligned_latents.util.paper`) and passes it to :func:`train_autoencoder`, which
+    also names the weights' file from it. Bad values are refused when it is built.
 
-def train_autoencoder(
-    X,
-    hidden: int,
-    *,
-    optimizer: str = "sgd",
-    lr: float = 0.1,
-    momentum: float = 0.9,
-    batch_size: int = 1024,
-    max_epochs: int = DEFAULT_MAX_EPOCHS,
-    tol: float = 1e-4,
-    seed: int = 0,
-    negative_slope: float = 0.01,
-    shuffle: bool = False,
-    device=None,
-    threads: int | None = None,
-    weights_path: str | Path | None = None,
-    progress: bool = True,
-    desc: str = "autoencoder",
-):
-    """Train ``A φ(B x)`` on the rows of ``X`` (Appendix H).
-
-    Minimizes the mean squared reconstruction error (Eq. (1) up to the constant factor
-    ``1 / (n d)``) by minibatch SGD with momentum (or Adam), from PyTorch's default
-    initialization under ``torch.manual_seed(seed)``. An epoch goes once through the
-    rows in file order, in contiguous batches (the companion code shuffles nothing); its
-    loss is the mean over the epoch of the batch losses, weighted by batch size, summed
-    on the device and read once per epoch.
-
-    Stopping rule (the companion code's; the paper states none): stop after the first
-    epoch whose loss differs from the previous epoch's by less than ``tol``;
-    ``max_epochs`` is only a safety cap (its default is not reached on the default GloVe
-    data).
-
-    Parameters
+    Attributes
     ----------
-    X : array-like (n, d)
-        Training data, one sample per row.
-    hidden : int
-        Hidden width (Appendix H: 400 for GloVe, 1024 for CMap).
+    hidden : int >= 1
+        Hidden width.
     optimizer : {'sgd', 'adam'}
-    lr, momentum : float
-        Learning rate; SGD momentum (Appendix H: 0.1 and 0.9).
-    batch_size : int
-    max_epochs : int
+    lr : float > 0
+        Learning rate.
+    momentum : float >= 0
+        SGD momentum (not used by Adam, and then not part of the configuration).
+    batch_size : int >= 1
+    max_epochs : int >= 1
         Safety cap on the number of epochs.
-    tol : float
-        Stop when ``|loss_e - loss_{e-1}| < tol``.
+    tol : float >= 0
+        Stop after the first epoch whose loss differs from the previous one's by less.
     seed : int
         Seeds the initialization (and the order when ``shuffle``).
     negative_slope : float
         Of the Leaky ReLU.
     shuffle : bool
         Draw a random permutation per epoch (not the paper's setup; off by default).
+    """
+
+    hidden: int
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    batch_size: int = 1024
+    max_epochs: int = DEFAULT_MAX_EPOCHS
+    tol: float = 1e-4
+    seed: int = 0
+    negative_slope: float = 0.01
+    shuffle: bool = False
+
+    def __post_init__(self):
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        checked = {
+            "hidden": check_int(self.hidden, "hidden", minimum=1),
+            "lr": check_positive(self.lr, "lr"),
+            "momentum": check_positive(self.momentum, "momentum", allow_zero=True),
+            "batch_size": check_int(self.batch_size, "batch_size", minimum=1),
+            "max_epochs": check_int(self.max_epochs, "max_epochs", minimum=1),
+            "tol": check_positive(self.tol, "tol", allow_zero=True),
+            "seed": check_int(self.seed, "seed"),
+            "shuffle": bool(self.shuffle),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    def record(self, X: np.ndarray) -> dict:
+        """What determines the weights, as stored beside them: these settings (momentum
+        only for SGD), the data's shape and the loop's version."""
+        return {
+            "hidden": self.hidden,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "momentum": self.momentum if self.optimizer == "sgd" else None,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "tol": self.tol,
+            "seed": self.seed,
+            "negative_slope": self.negative_slope,
+            "shuffle": self.shuffle,
+            "n": int(X.shape[0]),
+            "d": int(X.shape[1]),
+            "loop": LOOP_VERSION,
+        }
+
+    def weights_file(self, X: np.ndarray, prefix: str = "leaky_relu") -> str:
+        """The weights' file name: ``<prefix>-<hash>.safetensors``, the hash (16 hex
+        digits) of the data and :meth:`record`."""
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+        h.update(json.dumps(self.record(X), sort_keys=True, default=str).encode())
+        return f"{prefix}-{h.hexdigest()[:16]}.safetensors"
+
+
+def train_autoencoder(
+    X,
+    config: TrainConfig,
+    *,
+    weights_dir: str | Path | None = None,
+    prefix: str = "leaky_relu",
+    device=None,
+    threads: int | None = None,
+    progress: bool = True,
+    desc: str = "autoencoder",
+):
+    """Train ``A φ(B x)`` on the rows of ``X`` (Appendix H) with the settings ``config``.
+
+    Minimizes the mean squared reconstruction error (Eq. (1) up to the constant factor
+    ``1 / (n d)``) by minibatch SGD with momentum (or Adam), from PyTorch's default
+    initialization under ``torch.manual_seed(config.seed)``. An epoch goes once through
+    the rows in file order, in contiguous batches (the companion code shuffles nothing);
+    its loss is the mean over the epoch of the batch losses, weighted by batch size,
+    summed on the device and read once per epoch.
+
+    Stopping rule (the companion code's; the paper states none): stop after the first
+    epoch whose loss differs from the previous epoch's by less than ``config.tol``;
+    ``config.max_epochs`` is only a safety cap (its default is not reached on the
+    default GloVe data).
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+        Training data, one sample per row.
+    config : TrainConfig
+        The training settings.
+    weights_dir : str or Path, optional
+        The weights' cache: the file :meth:`TrainConfig.weights_file` names there (hashing
+        the data and ``config``) is loaded when it exists and its stored configuration
+        matches; otherwise the weights are trained and saved there (safetensors, with the
+        history as JSON beside it). None: no cache.
+    prefix : str
+        Start of the file's name.
     device : str, optional
         'cpu' or 'cuda'; default CUDA when present.
     threads : int, optional
@@ -142,10 +206,6 @@ def train_autoencoder(
         2-core machine an epoch over the 400,000 GloVe words takes 1.3 s on one thread
         whatever the load, 0.9 s on two when the machine is idle but 15-100 s when it is
         busy (each operation waits for the slower thread).
-    weights_path : str or Path, optional
-        When the file exists and its stored configuration matches this call, the weights
-        are loaded instead of trained; otherwise they are trained and saved there
-        (safetensors, with the history as JSON beside it).
     progress : bool
         Show a tqdm bar (one update per epoch).
     desc : str
@@ -158,53 +218,35 @@ def train_autoencoder(
     history : dict
         ``loss`` and ``seconds`` (per epoch), ``epochs``, ``final_loss``,
         ``total_seconds``, ``stopped`` (:data:`STOP_TOL` ``'loss change < tol'`` or
-        :data:`STOP_CAP` ``'max_epochs cap'``), ``device``, ``threads``, ``config``;
-        and ``loaded=True`` when the weights were reloaded.
+        :data:`STOP_CAP` ``'max_epochs cap'``), ``device``, ``threads``, ``config`` (the
+        record), ``weights_path`` (None without a cache); and ``loaded=True`` when the
+        weights were reloaded.
     """
     torch = _torch()
     from aligned_latents.util.device import device_label, torch_device
     from aligned_latents.util.execution import note_network
 
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
     if len(X) == 0:
         raise ValueError("X must have at least one row")
-    hidden = check_int(hidden, "hidden", minimum=1)
-    lr = check_positive(lr, "lr")
-    momentum = check_positive(momentum, "momentum", allow_zero=True)
-    tol = check_positive(tol, "tol", allow_zero=True)
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    max_epochs = check_int(max_epochs, "max_epochs", minimum=1)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    seed = check_int(seed, "seed")
     if threads is not None:
         threads = check_int(threads, "threads", minimum=1)
     dev = torch_device(device)
-    config = {
-        "hidden": hidden,
-        "optimizer": optimizer,
-        "lr": lr,
-        "momentum": momentum if optimizer == "sgd" else None,
-        "batch_size": batch_size,
-        "max_epochs": max_epochs,
-        "tol": tol,
-        "seed": seed,
-        "negative_slope": negative_slope,
-        "shuffle": bool(shuffle),
-        "n": int(X.shape[0]),
-        "d": int(X.shape[1]),
-        "loop": LOOP_VERSION,
-    }
-    torch.manual_seed(seed)
-    model = make_autoencoder(X.shape[1], hidden, negative_slope).to(dev)
-    meta_path = Path(weights_path).with_suffix(".json") if weights_path else None
-    if weights_path and Path(weights_path).is_file():
+    record = config.record(X)
+    weights_path = (Path(weights_dir) / config.weights_file(X, prefix)
+                    if weights_dir is not None else None)
+    torch.manual_seed(config.seed)
+    model = make_autoencoder(X.shape[1], config.hidden, config.negative_slope).to(dev)
+    meta_path = weights_path.with_suffix(".json") if weights_path else None
+    if weights_path and weights_path.is_file():
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        if meta.get("config") == config:
+        if meta.get("config") == record:
             from safetensors.torch import load_file
 
             model.load_state_dict(load_file(str(weights_path), device=str(dev)))
-            meta["loaded"] = True
+            meta.update(loaded=True, weights_path=str(weights_path))
             note_network(desc, meta.get("device", "unrecorded"), reloaded=True)
             return model.eval(), meta
 
@@ -212,50 +254,25 @@ def train_autoencoder(
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        history = _train(
-            model,
-            torch.from_numpy(X).to(dev),
-            optimizer,
-            lr,
-            momentum,
-            batch_size,
-            max_epochs,
-            tol,
-            shuffle,
-            seed,
-            progress,
-            desc,
-        )
+        history = _train(model, torch.from_numpy(X).to(dev), config, progress, desc)
     finally:
         torch.set_num_threads(before)
-    history.update(threads=threads or before, config=config, device=device_label(dev))
+    history.update(threads=threads or before, config=record, device=device_label(dev))
     note_network(desc, history["device"], reloaded=False)
     if weights_path:
         from safetensors.torch import save_file
 
-        Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
+        weights_path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
         }
         save_file(state, str(weights_path))
         meta_path.write_text(json.dumps(history))
+    history["weights_path"] = str(weights_path) if weights_path else None
     return model, history
 
 
-def _train(
-    model,
-    data,
-    optimizer,
-    lr,
-    momentum,
-    batch_size,
-    max_epochs,
-    tol,
-    shuffle,
-    seed,
-    progress,
-    desc,
-) -> dict:
+def _train(model, data, config: TrainConfig, progress: bool, desc: str) -> dict:
     """The training loop of :func:`train_autoencoder` (Appendix H); returns the history.
 
     Contiguous batch slices of ``data`` in row order (or of one permuted copy per epoch
@@ -265,6 +282,9 @@ def _train(
     from tqdm.auto import tqdm
 
     dev = data.device
+    optimizer, lr, momentum = config.optimizer, config.lr, config.momentum
+    batch_size, max_epochs, tol = config.batch_size, config.max_epochs, config.tol
+    shuffle, seed = config.shuffle, config.seed
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     else:

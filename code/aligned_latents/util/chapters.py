@@ -44,6 +44,11 @@ CHAPTERS: dict[str, Chapter] = {c.name: c for c in [
 ]}
 
 
+#: Every page that writes ``results/<name>/claims.csv``: the chapters, in reading order,
+#: then the opening page (``intro``), which checks Figure 1 from the chapters' results.
+RESULT_PAGES: tuple[str, ...] = (*CHAPTERS, "intro")
+
+
 def get_chapter(name: str) -> Chapter:
     """The chapter called ``name`` (``ValueError`` listing the chapters otherwise)."""
     if name not in CHAPTERS:

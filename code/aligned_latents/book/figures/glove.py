@@ -19,7 +19,6 @@ function                  reads                           paper
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from aligned_latents.book import style
+from aligned_latents.util.model_names import model_label, parse_model
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["degree_sweep", "figure3", "figure6", "figure7", "figure8", "figure9",
-           "figure10", "linear_label", "space_label", "u1_sign_sweep"]
+           "figure10", "space_label", "u1_sign_sweep"]
 
 
 def _read(results, name: str) -> pd.DataFrame:
@@ -49,18 +49,11 @@ def _plt():
     return plt
 
 
-def linear_label(k: int) -> str:
-    """The chapter's name of the linear autoencoder of degree ``k``."""
-    return f"Linear AE (k={k})"
-
-
 def space_label(space: str) -> str:
     """A figure title for a space name of the MDS files (``original``, ``linear_k<k>``,
-    ``leaky_relu``)."""
-    m = re.fullmatch(r"linear_k(\d+)", space)
-    if m:
-        return linear_label(int(m.group(1)))
-    return {"original": "Original", "leaky_relu": "Leaky ReLU AE"}.get(space, space)
+    ``leaky_relu``): the model's name in Tables 1-2 (other names unchanged)."""
+    model = parse_model(space)
+    return model_label(model.kind, model.k) if model else space
 
 
 def figure6(results) -> Figure:
