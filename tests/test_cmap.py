@@ -216,7 +216,10 @@ def test_book_figure4_summary_against_recorded(book_results):
     assert fig[["cos_original", "cos_latent"]].abs().max().max() <= 1 + 1e-12
     claims = pd.read_csv(res / "claims.csv")
     assert claims["statement"].notna().all() and claims["evidence"].notna().all()
-    # on the simulated data the one statement that does not hold is Section 6.3's
-    # "all drug signatures nearly perfectly aligned" at the highest degree
+    # on the simulated data the statements that do not hold are Section 6.3's "all drug
+    # signatures nearly perfectly aligned" at the highest degree and Appendix H's "911
+    # hidden units" for the linear encoders, a setup sentence this chapter does not
+    # follow: its square encoder has one unit per gene of the loaded data (978 here)
     failing = set(claims.loc[~claims["holds"], "statement"])
-    assert failing == {"s6_3.degree30_nearly_perfect"}, claims[~claims["holds"]]
+    assert failing == {"s6_3.degree30_nearly_perfect", "apph.cmap_linear_911"}, \
+        claims[~claims["holds"]]
