@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from aligned_latents.record import compare
-from aligned_latents.runs import cli, params, sweep
+from aligned_latents.runs import cli, params, sweep, sweep_report
 from aligned_latents.util.chapters import CHAPTERS, Chapter, parameters
 from aligned_latents.util.paths import REPO_ROOT
 
@@ -61,7 +61,7 @@ def test_cli_is_thin():
     elsewhere."""
     for name in ("combine_sweep", "plot_sweep", "_sweep", "_x_positions", "_series_key",
                  "_run_one", "_check_out"):
-        assert not hasattr(cli, name), f"{name} belongs in sweep.py / rerun.py"
+        assert not hasattr(cli, name), f"{name} belongs in sweep.py, sweep_report.py or rerun.py"
     tree = ast.parse(Path(cli.__file__).read_text())
     imported = {a.asname or a.name.split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
@@ -256,18 +256,18 @@ def test_glove_sweep_table_and_plot(tmp_path):
     for d, k, s in zip(dirs, [1, 3, 5], [0.55, 0.6, 0.58]):
         _fake_glove_run(d, k, s)
     shutil.rmtree(dirs[2] / "results")  # a run that wrote nothing is reported
-    df, problems = sweep.combine_sweep("glove", [{"degrees": k} for k in (1, 3, 5)], dirs)
+    df, problems = sweep_report.combine_sweep("glove", [{"degrees": k} for k in (1, 3, 5)], dirs)
     assert len(problems) == 1 and "table1.csv is missing" in problems[0]
     assert list(df.columns) == ["degrees", "run", "row", "quantity", "value"]
     analogy = df[df["quantity"] == "analogy"]
     assert list(analogy["degrees"]) == [1, 1, 3, 3]
     assert list(analogy["run"]) == ["degrees-1", "degrees-1", "degrees-3", "degrees-3"]
     assert list(analogy["value"]) == [0.5, 0.55, 0.5, 0.6]
-    png = sweep.plot_sweep("glove", "degrees", df, tmp_path / "sweep.png")
+    png = sweep_report.plot_sweep("glove", "degrees", df, tmp_path / "sweep.png")
     assert png.stat().st_size > 1000
     # rows naming the swept value follow one line across the sweep
-    assert sweep._series_key("linear k=3", 3) == sweep._series_key("linear k=1", 1)
-    assert sweep._series_key("linear k=13", 3) == "linear k=13"
+    assert sweep_report._series_key("linear k=3", 3) == sweep_report._series_key("linear k=1", 1)
+    assert sweep_report._series_key("linear k=13", 3) == "linear k=13"
 
 
 def test_headline_columns_checked(tmp_path):

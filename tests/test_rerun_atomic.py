@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from aligned_latents.record import compare
-from aligned_latents.runs import cli, params, rerun
+from aligned_latents.runs import cli, output, params, provenance, rerun
 from aligned_latents.util.chapters import CHAPTERS, Chapter
 
 FAKE_MD = textwrap.dedent("""\
@@ -255,12 +255,12 @@ def test_lock_of_a_live_process_refused_stale_lock_taken_over(fake, tmp_path, ca
         code, _, err = run_cli(capsys, "rerun", "fake", "-q", "--out", str(out))
         assert code == 2 and f"pid {holder.pid}" in err and not out.exists()
         with pytest.raises(ValueError, match="being written by another rerun"):
-            with rerun.hold_lock(out):
+            with output.hold_lock(out):
                 pass
     finally:
         holder.kill()
         holder.wait()
-    assert not rerun.pid_alive(holder.pid)
+    assert not output.pid_alive(holder.pid)
     # the lock's process is gone now: the lock is stale and taken over
     code, _, err = run_cli(capsys, "rerun", "fake", "-q", "--out", str(out))
     assert code == 0, err
@@ -386,6 +386,6 @@ def test_sweep_points_are_atomic_runs(fake, tmp_path, capsys):
 
 def test_git_state_without_git(tmp_path, monkeypatch):
     """run.json tolerates a checkout that is not a git repository, or no git at all."""
-    assert rerun.git_state(tmp_path) is None
+    assert provenance.git_state(tmp_path) is None
     monkeypatch.setenv("PATH", str(tmp_path))  # no git program on the PATH
-    assert rerun.git_state() is None
+    assert provenance.git_state() is None

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aligned_latents.runs import cli, params, rerun, sweep
+from aligned_latents.runs import cli, executors, params, rerun, sweep, sweep_report
 from test_rerun_atomic import FAKE_MD as ATOMIC_MD
 from test_rerun_atomic import (
     fake,  # noqa: F401 - the fixture, used by flags
@@ -169,15 +169,15 @@ def test_point_returns_as_an_archive_without_the_shared_folder(flags, tmp_path):
     stage = tmp_path / "stage"
     stage.mkdir()
     (stage / sweep.TOKEN_FILE).write_text("mine\n")
-    res = sweep.run_point("fake", {"x": 4}, str(stage / "x-4"), token="another")
+    res = executors.run_point("fake", {"x": 4}, str(stage / "x-4"), token="another")
     assert res["status"] == "complete" and res["archive"]
     assert not (stage / "x-4").exists()
-    sweep.unpack(res, stage)
+    executors.unpack(res, stage)
     assert "archive" not in res
     rec = json.loads((stage / "x-4" / "run.json").read_text())
     assert rec["status"] == "complete" and rec["parameters"]["given"] == {"x": 4}
     assert "complete in" in (stage / "x-4.log").read_text()
-    res = sweep.run_point("fake", {"x": 5}, str(stage / "x-5"), token="mine")
+    res = executors.run_point("fake", {"x": 5}, str(stage / "x-5"), token="mine")
     assert "archive" not in res and (stage / "x-5" / "run.json").is_file()
 
 
@@ -191,7 +191,7 @@ def test_progress_line():
 def test_scheduler_that_cannot_be_reached_is_one_line(flags, tmp_path, capsys,
                                                        monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2)
     out = tmp_path / "s"
     code, _, err = run_cli(capsys, "rerun", "fake", "--sweep", "x", "1", "--scheduler",
                            "tcp://127.0.0.1:9", "--out", str(out))
@@ -209,8 +209,11 @@ def local_grid(tmp_path_factory):
 
 
 def results_files(out: Path) -> dict:
+    """Every results file of a sweep's points, but the execution stamps
+    (``.execution.json``: an id unique to each execution, by design different)."""
     return {str(f.relative_to(out)): f.read_bytes()
-            for f in sorted(out.glob("*/results/**/*")) if f.is_file()}
+            for f in sorted(out.glob("*/results/**/*"))
+            if f.is_file() and not f.name.startswith(".")}
 
 
 @pytest.mark.slow
@@ -309,7 +312,7 @@ def test_sweep_lines_mean_and_band_over_seeds(tmp_path):
                      "run": f"r{k}{vocab}{seed}", "row": f"Linear AE (k={k})",
                      "quantity": "analogy", "value": score})
     frame = pd.DataFrame(rows)
-    lines, cats = sweep.sweep_lines(frame, ["degrees", "vocab_size", "seed"])
+    lines, cats = sweep_report.sweep_lines(frame, ["degrees", "vocab_size", "seed"])
     assert cats is None  # one-element lists are numbers on the x axis
     at = lines.set_index(["series", "x"])
     one = at.loc[("Linear AE (k=*), vocab_size=50", 1.0)]
@@ -317,7 +320,7 @@ def test_sweep_lines_mean_and_band_over_seeds(tmp_path):
     assert at.loc[("Linear AE (k=*), vocab_size=50", 3.0), "high"] == 0.6
     assert at.loc[("Linear AE (k=*), vocab_size=90", 1.0), "mean"] == 0.4
     assert len(lines) == 3
-    png = sweep.plot_sweep("glove", ["degrees", "vocab_size", "seed"], frame,
+    png = sweep_report.plot_sweep("glove", ["degrees", "vocab_size", "seed"], frame,
                            tmp_path / "sweep.png")
     assert png.stat().st_size > 1000
 

@@ -31,6 +31,11 @@
   ``default_mode`` is set, so it is set to ``auto`` (the reader's system setting).
 * MathJax is served from the installed ``django-static-mathjax`` wheel (MathJax 3.2.2), so
   the book's math renders offline and the browser test needs no network.
+
+Why one module of ~460 lines: every function here is a hook of one Sphinx build, and
+the cache records, the per-chapter status and the results stamps share one record format
+(written after an execution, read before the next build and by ``aligned-latents
+status``).
 """
 from __future__ import annotations
 

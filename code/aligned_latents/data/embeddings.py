@@ -30,6 +30,11 @@ read as a token with spaces, except when every extra field is itself a number (t
 is a line with too many values, also a ``ValueError``). A file that is not the archive
 its name says, or a truncated one, raises a ``ValueError`` naming it (``PATH: not a gzip
 file``, ``PATH: truncated gzip file``, ``PATH: not a zip file``).
+
+Why one module of ~520 lines: one file format and its guarantees. The fast block reader
+(pandas' C parser on blocks of regular lines) and the line-by-line reader it falls back on
+for irregular blocks must stay side by side: the line reader is the reference the block
+reader is tested against (``tests/test_embeddings.py``), and both raise the same errors.
 """
 from __future__ import annotations
 

@@ -19,6 +19,11 @@ work):
   from the same inputs (:data:`FIGURE1_SOURCES`).
 
 No number on these pages is typed: every one is computed from the ledger here.
+
+Why one module of ~550 lines: it is one topic, the Markdown of the two ledger pages; its
+builders share the quoting and escaping of the paper's words (:func:`md_quote`, with its
+TeX handling) and the verdict wording, so that the opening page and the errata page
+cannot drift apart.
 """
 from __future__ import annotations
 

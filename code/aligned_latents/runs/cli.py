@@ -73,7 +73,7 @@ def cmd_list(args) -> int:
 def cmd_rerun(args) -> int:
     """One run (``-p``) or a sweep (``--sweep``), every value checked before anything
     runs."""
-    from aligned_latents.runs import rerun
+    from aligned_latents.runs import output, rerun
     from aligned_latents.runs.params import validate
 
     chapter, params = args.chapter, _given(args.param)
@@ -86,7 +86,7 @@ def cmd_rerun(args) -> int:
     if args.keep_going or args.scheduler:
         raise ValueError("--keep-going and --scheduler apply to sweeps (--sweep)")
     resolved = validate(chapter, params)
-    out = rerun.check_target(args.out, args.force)
+    out = output.check_target(args.out, args.force)
     print(f"rerun {chapter} with {resolved or 'default parameters'} -> {out}",
           flush=True)
     run = rerun.execute_chapter(chapter, params, out, progress=not args.quiet,
@@ -101,7 +101,7 @@ def cmd_rerun(args) -> int:
 def _sweep_command(args, chapter: str, params: dict) -> int:
     """``--sweep`` (a grid when repeated) and ``--resume [DIR]``: every point planned
     and checked, and the kept sweep found, before anything runs."""
-    from aligned_latents.runs import rerun, sweep
+    from aligned_latents.runs import output, sweep
 
     sweeps = [(name, [parse_value(v) for v in raw]) for name, *raw in args.sweep or []]
     out, resume = args.out, None
@@ -119,7 +119,7 @@ def _sweep_command(args, chapter: str, params: dict) -> int:
             raise ValueError(f"--resume {args.resume} belongs to --out {target}, not "
                              f"{out}")
         out = target
-        resume = resume or sweep.find_resumable(rerun.check_out(out))
+        resume = resume or sweep.find_resumable(output.check_out(out))
         if resume is None:
             done = Path(out) / "sweep.json"
             if done.is_file() and sweep.read_sweep(Path(out)).get("status") == "complete":
@@ -133,7 +133,7 @@ def _sweep_command(args, chapter: str, params: dict) -> int:
     if out is None:
         raise ValueError("give an output folder (--out DIR)")
     points = sweep.plan_grid(chapter, params, sweeps)
-    out = rerun.check_target(out, args.force)
+    out = output.check_target(out, args.force)
     return sweep.run_sweep(chapter, points, out, args.jobs, args.force, resume=resume,
                            keep_going=args.keep_going, scheduler=args.scheduler)
 

@@ -30,18 +30,15 @@ A failed or interrupted run is kept as ``DIR.failed-<YYYYmmdd-HHMMSS>/`` (its
 (the holder's pid) keeps two runs out of one folder; a lock whose process is gone is
 taken over. A non-empty ``DIR`` is replaced only with ``force``, and only once the new
 run is complete.
+
+The output folder's checks, lock and staging slot live in
+:mod:`aligned_latents.runs.output`; what ``run.json`` records of the environment and the
+inputs, in :mod:`aligned_latents.runs.provenance`.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import os
-import platform
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -49,11 +46,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aligned_latents.runs.params import path_parameters, reported_parameters, validate
+from aligned_latents.runs.output import OutputSlot, check_target
+from aligned_latents.runs.params import reported_parameters, validate
+from aligned_latents.runs.provenance import (
+    _write_json,
+    cell_times,
+    environment,
+    input_files,
+    now_iso,
+)
 from aligned_latents.util.chapters import get_chapter, parameters
 from aligned_latents.util.execution import read_stamp
-from aligned_latents.util.files import sha256_file
-from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV, book_dir
+from aligned_latents.util.paths import RESULTS_ENV, book_dir
 from aligned_latents.util.text import one_line
 
 #: Seconds to wait for the execution to end after its kernel was stopped (Ctrl-C).
@@ -106,319 +110,6 @@ class Run:
     @property
     def seconds(self) -> float:
         return float(self.record.get("seconds", 0.0))
-
-
-# -- the output folder: checks, lock, staging ------------------------------------------
-def _book_results() -> Path:
-    return (REPO_ROOT / "results").resolve()
-
-
-def check_out(out) -> Path:
-    """``out`` resolved; refused (one-line ``ValueError``) when it is a file, or when
-    the run's results would land in the book's own ``results/``."""
-    if out is None or str(out).strip() == "":
-        raise ValueError("give an output folder (--out DIR)")
-    out = Path(out).expanduser().resolve()
-    book = _book_results()
-    target = out / "results"
-    if target == book or book in target.parents or out == book or book in out.parents:
-        raise ValueError(f"--out {out} would write into the book's own results "
-                         f"({book}); choose a folder outside it, e.g. reruns/NAME")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder; choose a folder")
-    if out.name.endswith(".lock"):
-        raise ValueError(f"--out {out}: a folder name may not end in .lock")
-    check_writable(out)
-    return out
-
-
-def check_writable(out: Path):
-    """Refuse (one-line ``ValueError``) an output folder that cannot be created: the
-    nearest existing folder above it (where the lock, the staging folder and ``DIR`` go)
-    must take a file. The probe file is removed at once; nothing else is created."""
-    base = out.parent
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise ValueError(f"--out {out}: {base} is a file, not a folder")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".aligned-latents-probe-", dir=base)
-    except OSError as exc:
-        raise ValueError(f"--out {out}: cannot write in {base} ({exc.strerror or exc}); "
-                         "choose a folder you can write to") from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def check_target(out: Path, force: bool = False) -> Path:
-    """:func:`check_out`, and refuse a non-empty folder unless ``force``, or a folder
-    that another rerun holds (its ``DIR.lock`` names a live process)."""
-    out = check_out(out)
-    holder = lock_holder(out)
-    if holder is not None:
-        raise ValueError(_held(out, holder))
-    _check_empty(out, force)
-    return out
-
-
-def _check_empty(out: Path, force: bool):
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ValueError(f"--out {out} is not empty; give --force to replace it once "
-                         "the new run is complete, or choose another folder")
-
-
-def _held(out: Path, pid: int) -> str:
-    return (f"--out {out} is being written by another rerun (pid {pid}, lock "
-            f"{lock_path(out)}); wait for it to end or choose another folder")
-
-
-def lock_holder(out: Path) -> int | None:
-    """The pid of the live process that holds ``DIR.lock``, or ``None``."""
-    try:
-        pid = int(lock_path(out).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pid if pid_alive(pid) else None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (one we may not signal counts as alive)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def lock_path(out: Path) -> Path:
-    """``DIR.lock``: beside the output folder, holding the pid of the run that writes
-    it."""
-    return out.parent / f"{out.name}.lock"
-
-
-@contextmanager
-def hold_lock(out: Path):
-    """Hold ``DIR.lock`` for the block; a lock held by a live process is a
-    ``ValueError``, one whose process is gone is taken over."""
-    path = lock_path(out)
-    me = os.getpid()
-    for _ in range(5):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = int(path.read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                holder = -1  # unreadable or half-written: wait, then take it over
-                time.sleep(0.2)
-            if holder > 0 and pid_alive(holder):
-                raise ValueError(_held(out, holder)) from None
-            try:
-                path.unlink()  # stale: its process is gone
-            except FileNotFoundError:
-                pass
-            continue
-        except OSError as exc:  # a folder that cannot be written: one line, not a trace
-            raise ValueError(f"--out {out}: cannot write the lock {path} "
-                             f"({exc.strerror or exc})") from None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{me}\n")
-        break
-    else:
-        raise ValueError(f"could not take the lock {path}; remove it if no rerun is "
-                         "running")
-    try:
-        yield path
-    finally:
-        try:
-            if path.read_text().split()[0] == str(me):
-                path.unlink()
-        except (OSError, IndexError):
-            pass
-
-
-def _free_name(parent: Path, name: str) -> Path:
-    path = parent / name
-    n = 2
-    while path.exists():
-        path = parent / f"{name}-{n}"
-        n += 1
-    return path
-
-
-class OutputSlot:
-    """The lock on ``DIR`` and a fresh staging folder ``DIR.partial-<pid>`` for one run.
-
-    ``commit()`` moves the staging folder to ``DIR`` (replacing a non-empty ``DIR`` only
-    when ``force``, and removing the old one only after the new one is in place);
-    ``keep_failed()`` moves it to ``DIR.failed-<YYYYmmdd-HHMMSS>``. Leaving the block
-    without either (an exception) keeps it as failed. ``adopt``: a kept folder of an
-    earlier run of ``DIR`` (``DIR.failed-*``) that becomes the staging folder (a resumed
-    sweep), renamed under the lock.
-    """
-
-    def __init__(self, out, force: bool = False, adopt: Path | None = None):
-        self.out = check_out(out)
-        self.force = force
-        self.staging = self.out.parent / f"{self.out.name}.partial-{os.getpid()}"
-        self.adopt = Path(adopt) if adopt is not None else None
-        self.final: Path | None = None
-        self._lock = None
-
-    def __enter__(self) -> OutputSlot:
-        self._lock = hold_lock(self.out)
-        self._lock.__enter__()
-        try:
-            _check_empty(self.out, self.force)
-            if self.adopt is not None and self.adopt.resolve() == self.staging.resolve():
-                pass  # resuming our own staging folder
-            elif self.staging.exists():
-                shutil.rmtree(self.staging)
-            if self.adopt is not None and not self.staging.exists():
-                os.rename(self.adopt, self.staging)
-            else:
-                self.staging.mkdir(parents=True, exist_ok=True)
-        except BaseException:
-            self._lock.__exit__(*sys.exc_info())
-            raise
-        return self
-
-    def commit(self) -> Path:
-        """Put the staging folder in place as ``DIR``."""
-        out = self.out
-        old = None
-        if out.is_dir():
-            if any(out.iterdir()):
-                if not self.force:  # cannot happen under the lock, but never lose a run
-                    raise ValueError(f"--out {out} is not empty; give --force to "
-                                     "replace it")
-                old = _free_name(out.parent, f"{out.name}.replaced-{os.getpid()}")
-                os.rename(out, old)
-            else:
-                out.rmdir()
-        os.rename(self.staging, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        self.final = out
-        return out
-
-    def keep_failed(self) -> Path:
-        """Keep the staging folder as ``DIR.failed-<YYYYmmdd-HHMMSS>``."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        dest = _free_name(self.out.parent, f"{self.out.name}.failed-{stamp}")
-        os.rename(self.staging, dest)
-        self.final = dest
-        return dest
-
-    def __exit__(self, *exc):
-        try:
-            if self.final is None and self.staging.exists():
-                self.keep_failed()
-        finally:
-            self._lock.__exit__(*exc)
-        return False
-
-
-# -- what ran: run.json ----------------------------------------------------------------
-def now_iso() -> str:
-    """The local time, ISO 8601 with its UTC offset, to the second."""
-    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _version(dist: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def git_state(root: Path | None = None) -> dict | None:
-    """``{"commit": sha, "dirty": bool}`` of the checkout, or ``None`` without git."""
-    root = Path(root) if root is not None else REPO_ROOT
-    try:
-        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=20)
-        if sha.returncode != 0:
-            return None
-        st = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                             "--untracked-files=no"], capture_output=True, text=True,
-                            timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    dirty = bool(st.stdout.strip()) if st.returncode == 0 else None
-    return {"commit": sha.stdout.strip(), "dirty": dirty}
-
-
-def device_name() -> str:
-    """The torch device the chapters will use (``cuda``/``cpu``; ``unknown`` without
-    torch)."""
-    try:
-        from aligned_latents.util.device import device_label, torch_device
-
-        dev = torch_device()
-    except Exception:  # noqa: BLE001 - torch missing or broken: never fail a run
-        return "unknown"
-    return device_label(dev)
-
-
-def environment() -> dict:
-    """Versions, git state, the package's code digest and device, for ``run.json``."""
-    from aligned_latents.book.sphinx_ext import package_digest
-
-    return {
-        "package_version": _version("aligned-latents"),
-        "package_digest": package_digest(),
-        "git": git_state(),
-        "versions": {"python": platform.python_version(), "torch": _version("torch"),
-                     "numpy": _version("numpy"),
-                     "jupyter-book": _version("jupyter-book"),
-                     "papermill": _version("papermill")},
-        "device": device_name(),
-        "platform": platform.platform(),
-    }
-
-
-def input_files(chapter: str, effective: dict) -> dict:
-    """``{parameter: {"path", "sha256"}}`` for every path parameter that names a
-    file."""
-    out = {}
-    for name in path_parameters(chapter):
-        value = effective.get(name)
-        if (isinstance(value, str) and Path(value).is_absolute()
-                and Path(value).is_file()):
-            out[name] = {"path": value, "sha256": sha256_file(Path(value))}
-    return out
-
-
-def cell_times(notebook: Path) -> list[dict]:
-    """Each code cell's papermill record: index, execution count, status, seconds."""
-    import nbformat
-
-    try:
-        nb = nbformat.read(str(notebook), as_version=4)
-    except (OSError, ValueError):
-        return []
-    rows = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        pm = cell.get("metadata", {}).get("papermill", {})
-        tags = cell.get("metadata", {}).get("tags", [])
-        rows.append({"index": i, "execution_count": cell.get("execution_count"),
-                     "status": pm.get("status"), "seconds": pm.get("duration"),
-                     "tags": list(tags)})
-    return rows
-
-
-def _write_json(path: Path, data: dict):
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 # -- the HTML page ---------------------------------------------------------------------

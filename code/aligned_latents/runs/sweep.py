@@ -13,46 +13,33 @@ one run per point of a grid.
   (:func:`find_resumable`), checks that its complete points were made with the same
   parameters, package code and input files (their ``run.json``, :func:`check_resume`)
   and reruns only the others.
-* **Executors.** The points run in a local process pool (:class:`LocalPool`) or, given a
-  scheduler address, as Dask tasks (:class:`DaskPool`): each task runs the same
-  :func:`run_point` on a worker that either sees the sweep folder (a shared file system)
+* **Executors.** The points run in a local process pool (:class:`~.executors.LocalPool`) or, given a
+  scheduler address, as Dask tasks (:class:`~.executors.DaskPool`): each task runs the same
+  :func:`~.executors.run_point` on a worker that either sees the sweep folder (a shared file system)
   or returns the finished point folder as a tar archive.
 * **Output.** ``sweep.json`` (the grid, every point's status and one-line error),
   ``sweep.csv`` in long form (one row per point and headline number,
-  :func:`combine_sweep`) and ``sweep.png`` (each headline against the first swept
-  parameter, mean and band over the others, :func:`plot_sweep`).
+  :func:`~.sweep_report.combine_sweep`) and ``sweep.png`` (each headline against the first swept
+  parameter, mean and band over the others, :func:`~.sweep_report.plot_sweep`).
 """
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import math
 import os
 import re
 import shutil
-import signal
 import sys
-import tarfile
-import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
-from concurrent.futures import wait as _wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from aligned_latents.runs.executors import TOKEN_FILE, LocalPool, make_pool, unpack
 from aligned_latents.runs.params import repeat_note, validate
+from aligned_latents.runs.sweep_report import combine_sweep, plot_sweep, wide_table
 from aligned_latents.util.chapters import get_chapter, parameters
-
-#: A file in the sweep's folder that a worker reads to know it shares that folder.
-TOKEN_FILE = ".sweep-token"
-#: Seconds to try to reach a Dask scheduler.
-CONNECT_TIMEOUT_S = 20
-#: Seconds to wait for a Dask scheduler's first worker (batch jobs may queue).
-WORKER_WAIT_S = 120
-#: Environment variable naming a Dask scheduler (as Dask's own clients read it).
-SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
 def slug(name: str, value) -> str:
@@ -137,248 +124,6 @@ def plan_sweep(chapter: str, params: dict, name: str, values: list) -> list[dict
     return [p.params for p in plan_grid(chapter, params, [(name, values)])]
 
 
-# -- one point, in a worker ------------------------------------------------------------
-_ACTIVE = False  # in a worker: a run is executing, so Ctrl-C must stop it
-_STOP = None  # in a worker: the sweep's stop event (set on Ctrl-C: start no more runs)
-
-
-def _worker_sigint(signum, frame):
-    """Ctrl-C in a worker: start no further run, and interrupt the one it executes
-    (once)."""
-    global _ACTIVE
-    if _STOP is not None:
-        _STOP.set()
-    if _ACTIVE:
-        _ACTIVE = False
-        raise KeyboardInterrupt
-
-
-def _worker_init(stop=None):
-    global _STOP
-    _STOP = stop
-    signal.signal(signal.SIGINT, _worker_sigint)
-
-
-def _shares_folder(out: Path, token: str | None) -> bool:
-    """Whether this worker sees the sweep's folder (its token file holds ``token``)."""
-    if token is None:
-        return True
-    try:
-        return (out.parent / TOKEN_FILE).read_text().strip() == token
-    except OSError:
-        return False
-
-
-def _tar(paths: list[Path]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for p in paths:
-            if p.exists():
-                tar.add(p, arcname=p.name)
-    return buf.getvalue()
-
-
-def run_point(chapter: str, params: dict, out: str, threads: int | None = None,
-              env: dict | None = None, token: str | None = None) -> dict:
-    """Execute one sweep point (in a worker process or a Dask worker); never raises.
-
-    The run goes to ``out`` (atomic, :func:`aligned_latents.runs.rerun.execute_chapter`)
-    and its progress to ``out.log``. When the worker does not see the sweep's folder
-    (``token`` not in its :data:`TOKEN_FILE`), the run executes in a temporary folder and
-    returns as ``archive`` (a tar.gz of the point's folder and log; :func:`unpack`).
-    Returns a dict with ``status`` (``complete``/``failed``/``interrupted``), ``dir``
-    (the point's folder name, or ``DIR.failed-*``), ``seconds``, ``error`` (one line),
-    ``verdicts`` and ``host``. ``env``: the versions/device record of
-    :func:`aligned_latents.runs.rerun.environment`, computed once by a local parent.
-    """
-    global _ACTIVE
-    import platform
-
-    from aligned_latents.runs.rerun import RunFailed, RunInterrupted, execute_chapter, now_iso
-
-    if threads:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ[var] = str(threads)
-    t0 = time.perf_counter()
-    out = Path(out)
-    res = {"status": "complete", "dir": out.name, "error": None, "verdicts": None,
-           "host": platform.node()}
-    if _STOP is not None and _STOP.is_set():
-        return dict(res, status="interrupted", dir=None, error="not started",
-                    seconds=0.0)
-    shared = _shares_folder(out, token)
-    tmp = None if shared else Path(tempfile.mkdtemp(prefix="aligned-latents-point-"))
-    target = out if shared else tmp / out.name
-    log_path = target.parent / f"{out.name}.log"
-    _ACTIVE = True
-    try:
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"{now_iso()} {chapter} {params} on {res['host']} "
-                      f"(pid {os.getpid()}) -> {target}\n")
-            log.flush()
-            try:
-                run = execute_chapter(chapter, params, target, env=env,
-                                      progress={"file": log, "mininterval": 5.0})
-                _ACTIVE = False
-                changed = run.record.get("verdicts", {}).get("changed")
-                if changed is not None:
-                    res["verdicts"] = f"{changed} verdict(s) differ from the book's"
-            except RunInterrupted as exc:
-                res.update(status="interrupted", error="interrupted",
-                           dir=Path(exc.kept).name if exc.kept else None)
-            except KeyboardInterrupt:
-                res.update(status="interrupted", error="interrupted", dir=None)
-            except RunFailed as exc:
-                res.update(status="failed", dir=Path(exc.kept).name, error=exc.error)
-            except Exception as exc:  # noqa: BLE001 - a worker reports, the parent decides
-                res.update(status="failed", dir=None,
-                           error=f"{type(exc).__name__}: {exc}".splitlines()[0])
-            res["seconds"] = time.perf_counter() - t0
-            log.write(f"{now_iso()} {res['status']} in {res['seconds']:.1f} s"
-                      f"{': ' + res['error'] if res['error'] else ''}\n")
-    finally:
-        _ACTIVE = False
-    if tmp is not None:
-        kept = [log_path] + ([tmp / res["dir"]] if res["dir"] else [])
-        res["archive"] = _tar(kept)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return res
-
-
-def unpack(res: dict, stage: Path) -> dict:
-    """Extract a point's ``archive`` (from a worker without the shared folder) into the
-    sweep's folder; returns ``res`` without it."""
-    data = res.pop("archive", None)
-    if data:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            tar.extractall(stage, filter="data")
-    return res
-
-
-# -- executors -------------------------------------------------------------------------
-class LocalPool:
-    """The points in local worker processes (fork), ``workers`` at a time with
-    ``threads`` BLAS threads each; Ctrl-C reaches the running points."""
-
-    def __init__(self, workers: int, threads: int):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        self.slots, self.threads = workers, threads
-        self._stop = ctx.Event()
-        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                         initargs=(self._stop,), mp_context=ctx)
-        self.env = None
-        self.token = None
-        self.where = f"{workers} at a time ({threads} thread(s) each)"
-
-    def submit(self, chapter, params, out):
-        return self._pool.submit(run_point, chapter, params, out, self.threads, self.env,
-                                 self.token)
-
-    window = property(lambda self: self.slots)  # one point per worker at a time
-
-    @staticmethod
-    def wait_any(futures):
-        done, rest = _wait(futures, return_when=FIRST_COMPLETED)
-        return done, rest
-
-    def interrupt(self):
-        self._stop.set()
-        for proc in list(getattr(self._pool, "_processes", {}).values()):
-            try:
-                os.kill(proc.pid, signal.SIGINT)  # when only this process was signalled
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class DaskPool:
-    """The points as tasks of a Dask distributed scheduler (``tcp://host:8786``).
-
-    Refuses (one-line ``ValueError``) a scheduler that cannot be reached, has no
-    workers, or whose workers import other package code than this process (the
-    :func:`aligned_latents.book.sphinx_ext.package_digest` of each worker's package)."""
-
-    def __init__(self, address: str, timeout: float | None = None):
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ValueError("--scheduler needs Dask: pip install -e '.[cluster]' "
-                             "(dask[distributed])") from None
-        try:
-            self.client = Client(address, timeout=timeout or CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError) as exc:
-            raise ValueError(f"--scheduler {address}: cannot connect ({exc})") from None
-        try:
-            self._check_workers(address)
-        except BaseException:
-            self.client.close()
-            raise
-        self.env = None  # each worker records its own versions and device
-        self.token = None
-        self.where = (f"on Dask scheduler {address} ({len(self._nthreads)} worker(s), "
-                      f"{self.slots} thread(s))")
-
-    def _check_workers(self, address: str):
-        from aligned_latents.book.sphinx_ext import package_digest
-
-        try:
-            self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
-        except TimeoutError:
-            raise ValueError(f"--scheduler {address} has no workers after "
-                             f"{WORKER_WAIT_S} s; start some (dask worker "
-                             f"{address})") from None
-        self._nthreads = self.client.nthreads()
-        self.slots = sum(self._nthreads.values())
-        mine = package_digest()
-        theirs = self.client.run(package_digest)
-        other = sorted(w for w, d in theirs.items() if d != mine)
-        if other:
-            raise ValueError(f"--scheduler {address}: worker(s) {', '.join(other)} "
-                             "import other aligned_latents code than this checkout; "
-                             "start them with the same checkout (PYTHONPATH or pip "
-                             "install -e)")
-
-    def submit(self, chapter, params, out):
-        return self.client.submit(run_point, chapter, params, out, None, None, self.token,
-                                  pure=False, key=f"point-{Path(out).name}-{uuid.uuid4()}")
-
-    @property
-    def window(self) -> int:
-        """The workers' threads now (a cluster that scales up gets more points)."""
-        self.slots = max(1, sum(self.client.nthreads().values()))
-        return self.slots
-
-    @staticmethod
-    def wait_any(futures):
-        from distributed import wait
-
-        done, rest = wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done), set(rest)
-
-    def interrupt(self):
-        self.client.cancel(list(self._submitted))
-
-    def close(self):
-        self.client.close()
-
-    _submitted = ()
-
-
-def make_pool(n_points: int, jobs: int | None = None, scheduler: str | None = None):
-    """:class:`DaskPool` when a scheduler is given (or ``DASK_SCHEDULER_ADDRESS`` is
-    set), else :class:`LocalPool` with ``min(points, jobs, cores)`` workers."""
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    if scheduler:
-        return DaskPool(scheduler)
-    cores = os.cpu_count() or 1
-    workers = max(1, min(n_points, jobs or cores, cores))
-    return LocalPool(workers, max(1, cores // workers))
-
-
 # -- resuming ----------------------------------------------------------------------------
 def _pid_of(folder: Path) -> int | None:
     m = re.search(r"\.partial-(\d+)$", folder.name)
@@ -388,7 +133,7 @@ def _pid_of(folder: Path) -> int | None:
 def find_resumable(out: Path) -> Path | None:
     """The newest kept sweep of ``out`` (``DIR.failed-*``, or ``DIR.partial-<pid>`` of a
     process that is gone) holding a ``sweep.json``, or ``None``."""
-    from aligned_latents.runs.rerun import pid_alive
+    from aligned_latents.runs.output import pid_alive
 
     found = []
     for d in out.parent.glob(f"{out.name}.*"):
@@ -443,7 +188,7 @@ def check_resume(chapter: str, points: list[Point], folder: Path) -> set[str]:
     files (sha256). A point of ``folder`` outside ``points``, or a complete point made
     otherwise, is a one-line ``ValueError``."""
     from aligned_latents.book.sphinx_ext import package_digest
-    from aligned_latents.runs.rerun import input_files
+    from aligned_latents.runs.provenance import input_files
 
     info = read_sweep(folder)
     if info.get("chapter") != chapter:
@@ -547,7 +292,9 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
     :class:`aligned_latents.runs.rerun.RunInterrupted` once the running points are
     stopped."""
     from aligned_latents.book.sphinx_ext import package_digest
-    from aligned_latents.runs.rerun import OutputSlot, RunInterrupted, environment, now_iso
+    from aligned_latents.runs.output import OutputSlot
+    from aligned_latents.runs.provenance import environment, now_iso
+    from aligned_latents.runs.rerun import RunInterrupted
 
     done_before = check_resume(chapter, points, resume) if resume is not None else set()
     todo = [p for p in points if p.folder not in done_before]
@@ -726,151 +473,3 @@ def _execute(pool, chapter: str, todo: list[Point], stage: Path, keep_going: boo
         bar.end()
     return results, interrupted
 
-
-# -- the sweep's table and plot --------------------------------------------------------
-def combine_sweep(chapter: str, points: list[dict], run_dirs: list[Path], ok=None):
-    """One long table of every point's headline numbers
-    (:func:`aligned_latents.record.ledger.headline_frame`): one column per swept
-    parameter (lists as JSON), then ``run`` (the point's folder), ``row`` (the headline
-    table's row label), ``quantity`` and ``value``, one row per point and headline
-    number. Returns (frame, problems)."""
-    import pandas as pd
-
-    from aligned_latents.record.ledger import headline_frame
-
-    frames, problems = [], []
-    ok = ok if ok is not None else [True] * len(points)
-    for values, d, good in zip(points, run_dirs, ok):
-        label = ", ".join(f"{n} = {v!r}" for n, v in values.items())
-        if not good:
-            problems.append(f"{label}: run did not complete, left out of sweep.csv")
-            continue
-        try:
-            f = headline_frame(chapter, Path(d) / "results" / chapter)
-        except ValueError as exc:
-            problems.append(f"{label}: {exc}")
-            continue
-        f = f.melt(id_vars="row", var_name="quantity", value_name="value")
-        f.insert(0, "run", Path(d).name)  # relative: the sweep folder moves at the end
-        for i, (n, v) in enumerate(values.items()):
-            f.insert(i, n, json.dumps(v) if isinstance(v, (list, dict)) else v)
-        frames.append(f)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return frame, problems
-
-
-def wide_table(frame, names):
-    """The long table of :func:`combine_sweep` with one column per headline quantity
-    (what the command prints)."""
-    keys = list(names) + ["row"]
-    return frame.pivot_table(index=keys, columns="quantity", values="value",
-                             aggfunc="first", sort=False).rename_axis(columns=None)
-
-
-def _x_positions(values):
-    """Numeric x for numbers (or one-element lists of numbers), else category
-    positions."""
-    def num(v):
-        if isinstance(v, str):
-            try:
-                v = json.loads(v)
-            except ValueError:
-                return None
-        if isinstance(v, list) and len(v) == 1:
-            v = v[0]
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-            return float(v)
-        return None
-
-    xs = [num(v) for v in values]
-    if all(x is not None for x in xs):
-        return xs, None
-    cats = list(dict.fromkeys(str(v) for v in values))
-    return [float(cats.index(str(v))) for v in values], cats
-
-
-def _series_key(row: str, value) -> str:
-    """Group rows across runs: a row label naming the swept value (``linear k=3``)
-    becomes ``linear k=*`` so that one line follows it across the sweep."""
-    v = value
-    if isinstance(v, str):
-        try:
-            v = json.loads(v)
-        except ValueError:
-            pass
-    if isinstance(v, list) and len(v) == 1:
-        v = v[0]
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        token = re.escape(f"{v:g}" if isinstance(v, float) else str(v))
-        return re.sub(rf"(?<![0-9.]){token}(?![0-9.])", "*", row)
-    return row
-
-
-def _seed_names(names) -> list[str]:
-    """The swept parameters after the first that are seeds (``seed``, ``*_seed``)."""
-    return [n for n in names[1:] if n == "seed" or n.endswith("_seed")]
-
-
-def sweep_lines(frame, names):
-    """What :func:`plot_sweep` draws: per headline ``quantity`` and ``series`` (a row
-    label, with the values of swept parameters other than the first and the seeds), at
-    each ``x`` (the first swept parameter's value), the ``mean``, ``low`` and ``high``
-    over the seeds and their ``count``. Returns (lines, category labels of x or None)."""
-    import pandas as pd
-
-    names = [names] if isinstance(names, str) else list(names)
-    first, seeds = names[0], _seed_names(names)
-    split = [n for n in names[1:] if n not in seeds]
-    xs, cats = _x_positions(list(frame[first]))
-    # on a numeric axis a row naming the swept value (``k=3``) follows it as ``k=*``;
-    # on a categorical one (lists of several degrees) each row label is its own line
-    keys = [_series_key(r, v) if cats is None else r
-            for r, v in zip(frame["row"], frame[first])]
-    for n in split:
-        keys = [f"{k}, {n}={v}" for k, v in zip(keys, frame[n])]
-    f = frame.assign(x=xs, series=keys)
-    lines = (f.groupby(["quantity", "series", "x"], sort=False)["value"]
-             .agg(mean="mean", low="min", high="max", count="count").reset_index())
-    return pd.DataFrame(lines), cats
-
-
-def plot_sweep(chapter: str, names, frame, path: Path) -> Path:
-    """Plot each headline quantity of the long table (:func:`combine_sweep`) against the
-    first swept parameter, one line per series of :func:`sweep_lines`: the mean over the
-    seeds swept (``seed``, ``*_seed``) and a band from their lowest to highest value;
-    any other swept parameter gives a line per value."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [names] if isinstance(names, str) else list(names)
-    seeds = _seed_names(names)
-    lines, cats = sweep_lines(frame, names)
-    quantities = list(dict.fromkeys(lines["quantity"]))
-    if "claims_total" in quantities:  # fall-back headline: share of claims that hold
-        quantities = ["claims_hold"]
-    fig, axes = plt.subplots(1, len(quantities),
-                             figsize=(max(5.0, 3.6 * len(quantities)), 3.6), squeeze=False)
-    for ax, q in zip(axes[0], quantities):
-        for key, sub in lines[lines["quantity"] == q].groupby("series", sort=False):
-            sub = sub.sort_values("x")
-            line, = ax.plot(sub["x"], sub["mean"], "o-", label=key)
-            if (sub["count"] > 1).any():
-                ax.fill_between(sub["x"], sub["low"], sub["high"],
-                                color=line.get_color(), alpha=0.2, lw=0)
-        if q == "claims_hold":
-            tot = lines[lines["quantity"] == "claims_total"].sort_values("x")
-            if len(tot):
-                ax.plot(tot["x"], tot["mean"], "k--", lw=0.8, label="checks run")
-        ax.set_xlabel(names[0])
-        ax.set_title(q, fontsize=10)
-        if cats is not None:
-            ax.set_xticks(range(len(cats)), cats, rotation=30)
-    axes[0][0].legend(fontsize=7)
-    spread = (f"\n(mean, and range over {', '.join(seeds)})" if seeds else "")
-    fig.suptitle(f"{chapter}: headline numbers against {names[0]}{spread}", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
