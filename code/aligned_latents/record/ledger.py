@@ -39,7 +39,7 @@ import pandas as pd
 from aligned_latents.record import verdicts as V
 from aligned_latents.record.claims import ERRATA_COLUMNS, ERRATUM_KINDS
 from aligned_latents.util.chapters import CHAPTERS
-from aligned_latents.util.files import sha256_file
+from aligned_latents.util.files import read_book_csv, sha256_file
 from aligned_latents.util.paths import results_root
 
 #: Label of each chapter's page (``(ch-<name>)=`` at its top) and of the errata page.
@@ -162,12 +162,7 @@ class Ledger:
 
 
 def _read_errata(path: Path, chapter: str) -> pd.DataFrame:
-    err = pd.read_csv(path, dtype=str, keep_default_na=False)
-    lacking = [c for c in ERRATA_COLUMNS if c not in err.columns]
-    if lacking:
-        raise ValueError(f"{path} lacks columns {lacking} (it must have "
-                         f"{ERRATA_COLUMNS}; written by an older version of the book: "
-                         "rebuild it)")
+    err = read_book_csv(path, ERRATA_COLUMNS)
     for i, r in enumerate(err.to_dict("records")):
         if r["kind"] not in ERRATUM_KINDS:
             raise ValueError(f"{path}, row {i + 1} (erratum {r['erratum']!r}): kind "

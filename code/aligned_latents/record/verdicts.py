@@ -61,6 +61,7 @@ from aligned_latents.record.claims import (
 )
 from aligned_latents.record.statements import STATEMENT_COLUMNS
 from aligned_latents.util.chapters import RESULT_PAGES
+from aligned_latents.util.files import read_book_csv
 from aligned_latents.util.paths import REPO_ROOT, results_root
 
 #: Everything that writes ``results/<name>/claims.csv``
@@ -127,12 +128,7 @@ def read_claims_file(path: Path) -> pd.DataFrame:
     give.
     """
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    lacking = [c for c in CLAIM_COLUMNS if c not in df.columns]
-    if lacking:
-        raise ValueError(f"{path} lacks columns {lacking} (it must have "
-                         f"{CLAIM_COLUMNS}; a file written by an older version of the "
-                         "book: rebuild it)")
+    df = read_book_csv(path, CLAIM_COLUMNS)
     holds = []
     for i, row in enumerate(df.to_dict("records")):
         stored = _BOOL.get(str(row["holds"]).strip().lower())
