@@ -23,6 +23,7 @@ from aligned_latents.record import frontpage as F
 from aligned_latents.record import ledger as L
 from aligned_latents.record import verdicts as V
 from aligned_latents.record.claims import Claims
+from aligned_latents.util.chapters import RESULT_PAGES
 from aligned_latents.util.files import sha256_file
 from aligned_latents.util.paths import REPO_ROOT, RESULTS_ENV
 
@@ -108,7 +109,7 @@ def build(root, **kw):
 def test_every_check_with_its_statement_location(root):
     led = build(root)
     assert led.n_checks == 10 and led.n_hold == 8 and not led.missing
-    assert list(led.table["chapter"].unique()) == list(V.RESULT_CHAPTERS)
+    assert list(led.table["chapter"].unique()) == list(RESULT_PAGES)
     assert list(led.table.columns) == L.LEDGER_COLUMNS
     row = led.table[led.table["quantity"] == "analogy (k=2)"].iloc[0]
     assert row["location"] == "Section 6.1.2, Table 1" and row["status"] == "fails"
@@ -378,7 +379,7 @@ def test_pages_execute_on_a_results_root(root, monkeypatch):
 
     matplotlib.use("Agg")
     monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: None)
-    for ch in V.RESULT_CHAPTERS:
+    for ch in RESULT_PAGES:
         (root / ch / "claims.csv").unlink()
     for page in ("intro", "errata"):
         nb = jupytext.read(REPO_ROOT / "book" / f"{page}.md")

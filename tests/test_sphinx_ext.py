@@ -21,12 +21,11 @@ from aligned_latents.book.sphinx_ext import (
     chapter_key,
     current_inputs,
     data_files,
-    package_digest,
-    package_files,
     record_key,
     record_of,
     status_line,
 )
+from aligned_latents.util.files import package_digest, package_files
 from aligned_latents.util.paths import REPO_ROOT
 
 

@@ -39,7 +39,6 @@ status``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -48,7 +47,7 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from aligned_latents.util.files import sha256_file
+from aligned_latents.util.files import digest_of, package_files, sha256_file
 
 LEDGER_PAGES = ("intro", "errata", "reruns")
 
@@ -66,20 +65,6 @@ RECORDS = "aligned_latents"
 FROM_CACHE = "from cache"
 
 logger = logging.getLogger(__name__)
-
-
-def package_files(root: Path | None = None) -> dict[str, str]:
-    """``{path relative to the package: sha256}`` of every file of the package, any
-    extension (``paper_statements.csv`` too), less ``__pycache__``."""
-    root = Path(__file__).parents[1] if root is None else Path(root)
-    return {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*"))
-            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"}
-
-
-def package_digest(root: Path | None = None) -> str:
-    """sha256 of the whole package (every file of :func:`package_files`, with its path): two
-    processes with the same digest run the same code (reruns and sweeps record it)."""
-    return _key(package_files(root))
 
 
 def data_files(root: Path, index: dict | None = None) -> dict[str, str]:
@@ -159,18 +144,14 @@ def chapter_key(record: dict, inputs: Inputs) -> str:
     named in its ``record``, the package's data files, the data files and the library
     versions. Its cached execution is reused only while this equals the key of its record
     (:func:`record_key`)."""
-    return _key({m: inputs.package.get(m) for m in record.get("modules", {})},
+    return digest_of({m: inputs.package.get(m) for m in record.get("modules", {})},
                 inputs.package_data, inputs.data, inputs.versions)
 
 
 def record_key(record: dict) -> str:
     """The key of the inputs as recorded when the chapter was executed."""
-    return _key(record.get("modules", {}), record.get("package_data", {}),
+    return digest_of(record.get("modules", {}), record.get("package_data", {}),
                 record.get("data", {}), record.get("versions", {}))
-
-
-def _key(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _diff(kind: str, before: dict, now: dict, show) -> list[str]:

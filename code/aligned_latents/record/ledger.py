@@ -38,7 +38,7 @@ import pandas as pd
 
 from aligned_latents.record import verdicts as V
 from aligned_latents.record.claims import ERRATA_COLUMNS, ERRATUM_KINDS
-from aligned_latents.util.chapters import CHAPTERS
+from aligned_latents.util.chapters import CHAPTERS, RESULT_PAGES
 from aligned_latents.util.files import read_book_csv, sha256_file
 from aligned_latents.util.paths import results_root
 
@@ -216,13 +216,13 @@ def build(root: Path | None = None, chapters=None,
 
     ``root`` defaults to :func:`aligned_latents.util.paths.results_root`; ``chapters`` to
     every chapter of the book, in reading order, then the opening page
-    (:data:`aligned_latents.record.verdicts.RESULT_CHAPTERS`); ``statements`` to
+    (:data:`aligned_latents.util.chapters.RESULT_PAGES`); ``statements`` to
     ``paper_statements.csv``. A missing file gives a ``missing`` row for that chapter. A
     file with missing columns, unreadable numbers or a ``holds`` its numbers do not give
     is a ``ValueError`` naming the file and the row.
     """
     root = Path(root) if root is not None else results_root()
-    everything = list(V.RESULT_CHAPTERS)
+    everything = list(RESULT_PAGES)
     chapters = list(chapters) if chapters is not None else everything
     statements = V._statements(statements)
     where = dict(zip(statements["statement"], statements["location"]))
@@ -303,7 +303,7 @@ def check(root: Path | None = None, html: Path | None = None,
                     else "changed")
             problems.append(f"results/{ch}/claims.csv {what} since the ledger was "
                             "built")
-    for ch in [c for c in V.RESULT_CHAPTERS if c not in meta["sources"]]:
+    for ch in [c for c in RESULT_PAGES if c not in meta["sources"]]:
         problems.append(f"chapter {ch} is not in the ledger")
     if meta.get("statements_sha256") != current.statements_sha256:
         problems.append("the statements file changed since the ledger was built")

@@ -64,10 +64,6 @@ from aligned_latents.util.chapters import RESULT_PAGES
 from aligned_latents.util.files import read_book_csv
 from aligned_latents.util.paths import REPO_ROOT, results_root
 
-#: Everything that writes ``results/<name>/claims.csv``
-#: (:data:`aligned_latents.util.chapters.RESULT_PAGES`).
-RESULT_CHAPTERS = RESULT_PAGES
-
 VERDICTS = ("confirmed", "confirmed on substitute data",
             "confirmed with a hypothesis added", "erratum",
             "only illustrated on designed data", "setup, used as stated",
@@ -156,11 +152,12 @@ def read_claims_file(path: Path) -> pd.DataFrame:
 
 
 def read_claims(root: Path | None = None, chapters=None) -> dict[str, pd.DataFrame]:
-    """``claims.csv`` of each chapter that has one (default :data:`RESULT_CHAPTERS`), by
-    chapter name, re-checked (:func:`read_claims_file`), with a ``chapter`` column."""
+    """``claims.csv`` of each chapter that has one (default
+    :data:`aligned_latents.util.chapters.RESULT_PAGES`), by chapter name, re-checked
+    (:func:`read_claims_file`), with a ``chapter`` column."""
     root = Path(root) if root is not None else results_root()
     out = {}
-    for name in (chapters if chapters is not None else RESULT_CHAPTERS):
+    for name in (chapters if chapters is not None else RESULT_PAGES):
         path = root / name / "claims.csv"
         if path.is_file():
             df = read_claims_file(path)
@@ -293,7 +290,7 @@ def verdict_table(root: Path | None = None, chapters=None,
                                  f"checkable ({st.not_checkable}) but {who} check it")
             verdict, note = "not checkable here", st.not_checkable
         elif checks.empty:
-            ran = st.chapter in claims or st.chapter not in RESULT_CHAPTERS
+            ran = st.chapter in claims or st.chapter not in RESULT_PAGES
             verdict = "not checked" if ran else "missing"
             note = ("no check of this statement was recorded" if ran else
                     f"results/{st.chapter}/claims.csv is missing")

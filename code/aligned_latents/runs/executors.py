@@ -194,7 +194,7 @@ class DaskPool:
 
     Refuses (one-line ``ValueError``) a scheduler that cannot be reached, has no
     workers, or whose workers import other package code than this process (the
-    :func:`aligned_latents.book.sphinx_ext.package_digest` of each worker's package)."""
+    :func:`aligned_latents.util.files.package_digest` of each worker's package)."""
 
     def __init__(self, address: str, timeout: float | None = None):
         try:
@@ -217,7 +217,7 @@ class DaskPool:
                       f"{self.slots} thread(s))")
 
     def _check_workers(self, address: str):
-        from aligned_latents.book.sphinx_ext import package_digest
+        from aligned_latents.util.files import package_digest
 
         try:
             self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)

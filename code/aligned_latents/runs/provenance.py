@@ -62,7 +62,7 @@ def device_name() -> str:
 
 def environment() -> dict:
     """Versions, git state, the package's code digest and device, for ``run.json``."""
-    from aligned_latents.book.sphinx_ext import package_digest
+    from aligned_latents.util.files import package_digest
 
     return {
         "package_version": _version("aligned-latents"),

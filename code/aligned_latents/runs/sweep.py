@@ -184,11 +184,11 @@ def _same(a, b) -> bool:
 def check_resume(chapter: str, points: list[Point], folder: Path) -> set[str]:
     """The folders of ``points`` already complete in the kept sweep ``folder``, each
     checked against its ``run.json``: the same chapter and parameters, the same package
-    code (:func:`aligned_latents.book.sphinx_ext.package_digest`) and the same input
+    code (:func:`aligned_latents.util.files.package_digest`) and the same input
     files (sha256). A point of ``folder`` outside ``points``, or a complete point made
     otherwise, is a one-line ``ValueError``."""
-    from aligned_latents.book.sphinx_ext import package_digest
     from aligned_latents.runs.provenance import input_files
+    from aligned_latents.util.files import package_digest
 
     info = read_sweep(folder)
     if info.get("chapter") != chapter:
@@ -291,10 +291,10 @@ def run_sweep(chapter: str, points: list[Point], out, jobs=None, force: bool = F
     numbers, else 1); Ctrl-C raises
     :class:`aligned_latents.runs.rerun.RunInterrupted` once the running points are
     stopped."""
-    from aligned_latents.book.sphinx_ext import package_digest
     from aligned_latents.runs.output import OutputSlot
     from aligned_latents.runs.provenance import environment, now_iso
     from aligned_latents.runs.rerun import RunInterrupted
+    from aligned_latents.util.files import package_digest
 
     done_before = check_resume(chapter, points, resume) if resume is not None else set()
     todo = [p for p in points if p.folder not in done_before]

@@ -1,7 +1,9 @@
-"""Files: their digests, and the book's CSV files read as text with their columns checked."""
+"""Files: their digests (one file, the whole package), and the book's CSV files read as text
+with their columns checked."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 
@@ -25,3 +27,22 @@ def read_book_csv(path: Path, columns):
         raise ValueError(f"{path} lacks columns {lacking} (it must have {list(columns)}; "
                          "a file written by an older version of the book: rebuild it)")
     return df
+
+
+def digest_of(*parts) -> str:
+    """sha256 of JSON-serialisable ``parts`` (dicts with sorted keys): a cache or run key."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def package_files(root: Path | None = None) -> dict[str, str]:
+    """``{path relative to the package: sha256}`` of every file of the package, any
+    extension (``paper_statements.csv`` too), less ``__pycache__``."""
+    root = Path(__file__).parents[1] if root is None else Path(root)
+    return {f.relative_to(root).as_posix(): sha256_file(f) for f in sorted(root.rglob("*"))
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"}
+
+
+def package_digest(root: Path | None = None) -> str:
+    """sha256 of the whole package (every file of :func:`package_files`, with its path): two
+    processes with the same digest run the same code (reruns and sweeps record it)."""
+    return digest_of(package_files(root))
