@@ -365,8 +365,9 @@ class _Reader:
             if self.done:
                 return
 
-    def block(self, data: bytes, start: int, end: int, n: int) -> bool:
-        """The ``n`` complete lines ``data[start:end]`` (ending with a newline) parsed
+    def block(self, data: bytes, start: int, end: int, starts: list[int]) -> bool:
+        """The complete lines ``data[start:end]`` (ending with a newline; each line
+        begins at one of ``starts``) parsed
         at once: the values of every line by Arrow's CSV reader (see
         :meth:`_parse_into`), written straight into the matrix; the tokens by slicing
         each line up to its first space (up to its ``dim``-th space from the end for
@@ -375,7 +376,7 @@ class _Reader:
         missing or extra value, a value that is not a finite number, an empty token,
         a stray carriage return): :meth:`line` then reads the lines and names the bad
         one."""
-        dim = self.dim
+        dim, n = self.dim, len(starts)
         spaces = _count(data, b" ", start, end)
         if self.tabs or spaces != n * dim or data.find(b"\r", start, end) >= 0:
             data = data[start:end]  # irregular: tidied on a copy
@@ -392,11 +393,11 @@ class _Reader:
                 data = data.replace(b"\n\n", b"\n")
             data = data.lstrip(b"\n")
             end = len(data)
-            n = _count(data, b"\n", 0, end)
+            starts = _line_starts(data, 0, end)
+            n = len(starts)
             spaces = _count(data, b" ", 0, end)
         if n == 0:
             return True
-        starts = _line_starts(data, start, end)
         rows = self._room(n)
         spaced: dict[int, tuple[str, np.ndarray]] = {}
         if spaces == n * dim:
@@ -519,8 +520,9 @@ def _read_lines(reader: _Reader, data: bytes, start: int, end: int, lineno: int,
     if start >= end or reader.done:
         return lineno
     reader.consumed = base + end
-    n = _count(data, b"\n", start, end)
-    if not reader.block(data, start, end, n):
+    starts = _line_starts(data, start, end)
+    n = len(starts)
+    if not reader.block(data, start, end, starts):
         reader.lines(data[start:end], lineno)
     return lineno + n
 
