@@ -7,9 +7,10 @@ default is the 400,000-word, 50-dimensional ``glove.6B.50d`` (same training meth
 smaller corpus and dimension) because it ships as a Python package and fits a laptop.
 Any other file can be given by path (the chapter's ``embeddings`` parameter).
 
-Text files are read as a stream, one line at a time, into a preallocated (or
-chunk-grown) float32 matrix, so a 2 GB file needs about the size of its float32 matrix
-in memory, not 10x its text. The reader survives what the real files contain:
+Text files are read as a stream, a block of lines at a time, into a float32 matrix
+sized from the file (or grown in place), so a 2 GB file needs about the size of its
+float32 matrix in memory, not 10x its text. The reader survives what the real files
+contain:
 
 * tokens such as ``nan``, ``null``, ``NA``, ``None``, ``true`` stay words (no
   pandas-style missing-value parsing);
@@ -31,9 +32,16 @@ is a line with too many values, also a ``ValueError``). A file that is not the a
 its name says, or a truncated one, raises a ``ValueError`` naming it (``PATH: not a gzip
 file``, ``PATH: truncated gzip file``, ``PATH: not a zip file``).
 
-Why one module of ~520 lines: one file format and its guarantees. The fast block reader
-(pandas' C parser on blocks of regular lines) and the line-by-line reader it falls back on
-for irregular blocks must stay side by side: the line reader is the reference the block
+Every value is ``float32(float(field))``: Python's correctly rounded float64, then
+rounded to float32 (what ``np.array(fields, dtype=float32)`` does), whichever reader
+reads the line. (Rounding the decimal straight to float32 differs from this in the last
+bit for the rare fields that lie within half a float64 step of a float32 midpoint; the
+loader keeps the float64 step, so its matrices stay what they were.)
+
+Why one module of ~620 lines: one file format and its guarantees. The fast block reader
+(Arrow's CSV reader on blocks of regular lines, read in place: about 200 MB/s on one
+core, ``benchmarks/loader_speed.py``) and the line-by-line reader it falls back on for
+irregular blocks must stay side by side: the line reader is the reference the block
 reader is tested against (``tests/test_embeddings.py``), and both raise the same errors.
 """
 from __future__ import annotations
@@ -366,12 +374,11 @@ class _Reader:
                 return
 
     def block(self, data: bytes, start: int, end: int, starts: list[int]) -> bool:
-        """The complete lines ``data[start:end]`` (ending with a newline; each line
-        begins at one of ``starts``) parsed
-        at once: the values of every line by Arrow's CSV reader (see
-        :meth:`_parse_into`), written straight into the matrix; the tokens by slicing
-        each line up to its first space (up to its ``dim``-th space from the end for
-        a token with spaces). Regular lines are read in place, without copying the
+        """The complete lines ``data[start:end]`` (ending with a newline; line ``i``
+        begins at ``starts[i]``) parsed at once: the values of every line by Arrow's
+        CSV reader (see :meth:`_parse_into`), written straight into the matrix; the
+        tokens by slicing each line up to its first space (up to its ``dim``-th space
+        from the end for a token with spaces). Regular lines are read in place, without copying the
         text. Returns False, having kept nothing, when a line is not regular (a
         missing or extra value, a value that is not a finite number, an empty token,
         a stray carriage return): :meth:`line` then reads the lines and names the bad
@@ -454,22 +461,16 @@ class _Reader:
             return False
         if table.num_rows != len(out) or table.num_columns != dim:
             return False
-        # column by column into a transposed copy, then one transposing copy: writing
-        # columns straight into the rows of ``out`` is ~10x slower (cache misses)
-        # (``np.frombuffer`` on the values buffer: ``to_numpy``'s first call costs
-        # ~0.2 s of imports)
-        columns = np.empty((dim, len(out)), dtype=np.float32)
-        for j, column in enumerate(table.columns):
-            at = 0
-            for chunk in column.chunks:
-                if chunk.null_count:
-                    return False
-                columns[j, at:at + len(chunk)] = np.frombuffer(
-                    chunk.buffers()[1], dtype=np.float64, count=len(chunk),
-                    offset=8 * chunk.offset)
-                at += len(chunk)
-        del table
-        out[:] = columns.T
+        # Arrow lays each batch out row by row (``to_tensor``); the float64 rows are
+        # then rounded into ``out`` in one sequential pass. (Column by column into
+        # ``out``, or through a transposed copy, costs ~0.15 s more per 270 MB.)
+        at = 0
+        try:
+            for batch in table.to_batches():
+                out[at:at + batch.num_rows] = np.asarray(batch.to_tensor(row_major=True))
+                at += batch.num_rows
+        except pa.ArrowInvalid:  # a missing value (none expected: no null strings)
+            return False
         return True
 
     def _spaced_lines(self, block: bytes, starts: np.ndarray, ends: np.ndarray):
@@ -572,12 +573,12 @@ def load_text(path, vocab_size: int | None = None, chunk_rows: int = 65536,
         fh, reader.size = _open_bytes(path)
         with fh:
             while not reader.done:
-                data = fh.read(step)
+                data = fh.read(step if offset else max(step, len(codecs.BOM_UTF8)))
+                end = not data
                 if not offset and data.startswith(codecs.BOM_UTF8):
                     data = data[len(codecs.BOM_UTF8):]
                     offset = len(codecs.BOM_UTF8)
                 step = min(block_bytes, 4 * step)
-                end = not data
                 if end:
                     data = b"\n"
                 cut = data.rfind(b"\n") + 1
