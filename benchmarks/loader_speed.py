@@ -111,14 +111,14 @@ def main() -> None:
 
 
 def _arrow(path: Path, dim: int):
-    """Arrow's CSV reader alone, as ``load_text`` calls it (one thread, 4 MB blocks,
+    """Arrow's CSV reader alone, as ``load_text`` calls it (one thread, 2 MB blocks,
     float64 values, the token column skipped): the parse to an Arrow table, without
     the copy to a float32 matrix, the tokens or any check."""
     columns = [f"f{j}" for j in range(1, dim + 1)]
     return pa_csv.read_csv(
         path, read_options=pa_csv.ReadOptions(use_threads=False, skip_rows=1,
                                               autogenerate_column_names=True,
-                                              block_size=1 << 22),
+                                              block_size=1 << 21),
         parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(columns, pa.float64()), include_columns=columns))
