@@ -310,6 +310,11 @@ def test_a_seed_check_on_too_few_seeds_has_no_noise_scale(tmp_path, monkeypatch)
     gl.seeds("Figure 7", "share", [0.6, 0.7], "at_least", 0.5, statement="fig7",
              min_seeds=3, min_seeds_reason="costly")
     assert _verdict_of(gl, "fig7") == "no noise scale (too few seeds)"
+    from aligned_latents.book.bookutils import verdict_line
+
+    line = verdict_line(gl, "fig7", "Figure 7")    # the page says there is none
+    assert "no noise scale (too few seeds)** (substitute data; 1 of 1 check holds" in line
+    assert "Noise scale: share: none, 2 seeds of the 3 required (0.65 ± 0.071" in line
     # seeds that disagree are a noise scale however few they are
     gl.seeds("Figure 3", "MDS gain", [0.02, -0.01], "at_least", 0.0, statement="fig3")
     assert _verdict_of(gl, "fig3") == "within the seed spread"
