@@ -295,3 +295,22 @@ def test_matrix_grows_when_the_size_estimate_is_short(tmp_path, name):
         got = load_text(p, block_bytes=block_bytes, chunk_rows=16)
         assert got.words == want.words
         assert got.vectors.tobytes() == want.vectors.tobytes()
+
+
+def test_lines_longer_than_arrows_block(tmp_path, monkeypatch):
+    """Arrow refuses a line longer than the bytes it parses at a time: the block reader
+    asks for at least four average lines, so long lines stay on the fast path (the
+    line reader is not called) and read the same."""
+    import aligned_latents.data.embeddings as emb
+
+    monkeypatch.setattr(emb, "_ARROW_BLOCK", 64)
+    p = write(tmp_path, "v.txt", "".join(f"w{i} " + " ".join(["0.125"] * 40) + "\n"
+                                         for i in range(100)))
+    want = _line_by_line(p)
+
+    def refuse(*args):
+        raise AssertionError("the line reader was called")
+
+    monkeypatch.setattr(emb._Reader, "lines", refuse)
+    got = load_text(p)
+    assert got.words == want.words and got.vectors.tobytes() == want.vectors.tobytes()

@@ -456,7 +456,8 @@ class _Reader:
                 pa.BufferReader(pa.py_buffer(data)[start:end]), parse_options=_ARROW_PARSE,
                 convert_options=self._convert, read_options=pa_csv.ReadOptions(
                     use_threads=False, autogenerate_column_names=True,
-                    block_size=_ARROW_BLOCK))
+                    # a few lines at least (Arrow refuses a line longer than this)
+                    block_size=max(_ARROW_BLOCK, 4 * (end - start) // max(len(out), 1))))
         except pa.ArrowInvalid:
             return False
         if table.num_rows != len(out) or table.num_columns != dim:
