@@ -39,7 +39,7 @@ bit for the rare fields that lie within half a float64 step of a float32 midpoin
 loader keeps the float64 step, so its matrices stay what they were.)
 
 Why one module of ~620 lines: one file format and its guarantees. The fast block reader
-(Arrow's CSV reader on blocks of regular lines, read in place: about 200 MB/s on one
+(Arrow's CSV reader on blocks of regular lines, read in place: 190-225 MB/s on one
 core, ``benchmarks/loader_speed.py``) and the line-by-line reader it falls back on for
 irregular blocks must stay side by side: the line reader is the reference the block
 reader is tested against (``tests/test_embeddings.py``), and both raise the same errors.
