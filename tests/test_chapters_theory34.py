@@ -69,10 +69,10 @@ def test_stretching_chapter(run_chapter):
     assert isinstance(figures_stretching.stretch_sweep(res), Figure)
 
 
-GAUSSIANS_SMALL = dict(power_samples=60, power_steps=[0, 2, 40], n_pairs=300,
-                       lemma2_n=[200, 800, 3200], lemma2_reps=6,
-                       cor1_c_grid=[-0.9, 2.0, 20.0], cor2_c=[-0.9, 0.5],
-                       cor2_degrees=[1, 3, 35], fig5_points=50)
+GAUSSIANS_SMALL = {"power_samples": 60, "power_steps": [0, 2, 40], "n_pairs": 300,
+                   "lemma2_n": [200, 800, 3200], "lemma2_reps": 6,
+                   "cor1_c_grid": [-0.9, 2.0, 20.0], "cor2_c": [-0.9, 0.5],
+                   "cor2_degrees": [1, 3, 35], "fig5_points": 50}
 
 
 @pytest.fixture(scope="module")
