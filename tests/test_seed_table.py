@@ -10,7 +10,7 @@ def _claims():
     c.close("Lemma 2", "one-seed check", 0.0, 0.1, 1.0, statement="lemma2")
     c.seeds("Lemma 2", "a ratio", [0.5, 1.5, 0.9], "at_most", 1.0, statement="lemma2")
     c.seeds("Corollary 2", "a slope", [-0.51, -0.49, -0.5], "close", -0.5, 0.02,
-            statement="cor2")
+            statement="cor2", min_seeds=3, min_seeds_reason="a test")
     return c
 
 

@@ -63,12 +63,17 @@ def seed_table(claims, seeds):
     check's rule (:func:`aligned_latents.record.claims.seed_passes`)."""
     import pandas as pd
 
-    from aligned_latents.record.claims import SEED_CHECKS, seed_passes, seed_values
+    from aligned_latents.record.claims import (
+        SEED_CHECKS,
+        check_kind,
+        seed_passes,
+        seed_values,
+    )
 
     seeds = list(seeds)
     df = claims.frame()
     rows = []
-    for r in df[df["check"].isin(SEED_CHECKS)].to_dict("records"):
+    for r in df[df["check"].map(check_kind).isin(SEED_CHECKS)].to_dict("records"):
         values = seed_values(r)
         if len(values) != len(seeds):
             raise ValueError(f"check {r['quantity']!r} has {len(values)} seed values, "
