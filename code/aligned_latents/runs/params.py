@@ -194,6 +194,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "leaky_hidden": _int(1),
         "leaky_max_epochs": _int(1),
         "leaky_seeds": _ints(0),
+        "leaky_workers": _int(1, optional=True),
         "mds_seeds": _ints(0),
         "gd_words": _int(2),
         "gd_steps": _int(1),
