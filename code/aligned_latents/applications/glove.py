@@ -33,7 +33,8 @@ from aligned_latents.util.validation import check_degree
 
 __all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "REFERENCE_SIGNS", "Benchmarks", "LatentSpace",
            "arrow_alignment", "encode_linear", "evaluate", "gd_check", "leaky_space",
-           "linear_model", "linear_space", "load_benchmarks", "mds_pairs", "original_space", "table_rows"]
+           "linear_model", "linear_space", "load_benchmarks", "mds_pairs", "original_space",
+           "table_rows"]
 
 #: Tables 1 and 2 of the paper (glove.840B.300d, 500,000 words; values:
 #: :mod:`aligned_latents.util.paper`), as tables to display beside ours.

@@ -16,11 +16,12 @@ work):
 * :func:`errata_summary_markdown` and :func:`errata_markdown`: the errata, by kind;
 * :func:`figure1_claims`: the opening page's own checks of the paper's Figure 1
   (``results/intro/``), which :func:`aligned_latents.book.figures.intro.figure1` redraws
-  from the same inputs (:data:`FIGURE1_SOURCES`).
+  from the same inputs (:data:`FIGURE1_SOURCES`); panel (a) over every MDS seed:
+  :func:`figure1a_seeds`, :func:`figure1a_spread`, :func:`figure1a_markdown`.
 
 No number on these pages is typed: every one is computed from the ledger here.
 
-Why one module of ~550 lines: it is one topic, the Markdown of the two ledger pages; its
+Why one module of ~620 lines: it is one topic, the Markdown of the two ledger pages; its
 builders share the quoting and escaping of the paper's words (:func:`md_quote`, with its
 TeX handling) and the verdict wording, so that the opening page and the errata page
 cannot drift apart.

@@ -30,8 +30,9 @@ def figure1(results) -> Figure:
     alignment (mean pairwise cosine) for it and over every MDS seed
     (``results/glove/mds_alignment_seeds.csv``, :func:`figure1a_seeds`); (b) drug
     signatures (``results/cmap/figure4.csv``): cosine similarity of each drug's
-    signatures in two cell types, original vs latent space, one colour per model. A missing file leaves its panel with a message saying so
-    (:func:`missing_inputs` lists them). ``results`` is ``results/intro``; the inputs are
+    signatures in two cell types, original vs latent space, one colour per model. A
+    missing file leaves its panel with a message saying so (:func:`missing_inputs`
+    lists them). ``results`` is ``results/intro``; the inputs are
     read from its siblings. The checks of the figure are
     :func:`aligned_latents.record.frontpage.figure1_claims`.
     """
