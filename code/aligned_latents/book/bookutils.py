@@ -24,7 +24,7 @@ def verdict_line(claims, statement: str, label: str) -> str:
     then the noise scale of each seed check ("0.31 ± 0.02 over 5 seeds (...)"), and a
     link to the opening page's table (the internal id only as its target).
     """
-    from aligned_latents.record.claims import SEED_CHECKS
+    from aligned_latents.record.claims import SEED_CHECKS, check_kind, too_few_seeds
     from aligned_latents.record.verdicts import statement_verdict
 
     df = claims.frame()
@@ -36,8 +36,10 @@ def verdict_line(claims, statement: str, label: str) -> str:
     n, ok = len(df), int(df["holds"].sum())
     checks = "1 check" if n == 1 else f"{n} checks"
     held = "holds" if n == 1 else "hold"
-    noise = [f"{q}: {d.split(';')[0]}" for q, d, c in
-             zip(df["quantity"], df["detail"], df["check"]) if c in SEED_CHECKS]
+    noise = [f"{r['quantity']}: " + (f"none, {too_few_seeds(r)} ("
+                                      f"{r['detail'].split(';')[0]})" if too_few_seeds(r)
+                                      else r["detail"].split(";")[0])
+             for r in df.to_dict("records") if check_kind(r["check"]) in SEED_CHECKS]
     extra = (" Noise scale: " + "; ".join(noise) + ".") if noise else ""
     return (f"**Verdict — {label}: {verdict}** ({ev}; {ok} of {checks} {held}; "
             f"[all verdicts](intro.html#verdicts \"{statement}\")).{extra}")

@@ -213,6 +213,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "relu_batch_size": _int(1),
         "relu_max_epochs": _int(1),
         "relu_tol": Spec("float", minimum=0.0),
+        "cmap_seeds": _ints(0),
         "seed": _SEED,
         "sim_n_genes": _int(20),
         "sim_cell_types": Spec("list[str]", min_items=2, unique=True),
