@@ -108,11 +108,13 @@ def test_without_the_seeds_file_no_check_and_no_table(root):
     assert list(F.figure1_claims(root).frame()["statement"]) == ["fig1.b"]
 
 
+FIVE = [(42, 0.0, DRAWN), (43, 0.5, 0.9), (44, 0.2, 0.4), (45, 0.1, 0.3), (46, 0.6, 0.7)]
+
+
 @pytest.mark.parametrize("seed_rows, outcome, verdict", [
-    ([(42, 0.0, DRAWN), (43, 0.5, 0.9), (44, 0.2, 0.4)], True,
-     "confirmed on substitute data"),
-    ([(42, 0.0, DRAWN), (43, 0.5, 0.4), (44, 0.2, 0.4)], False,
-     "within the seed spread"),
+    (FIVE, True, "confirmed on substitute data"),
+    (FIVE[:2] + [(44, 0.2, 0.1)] + FIVE[3:], False, "within the seed spread"),
+    (FIVE[:3], True, "no noise scale (too few seeds)"),  # a rerun with 3 MDS seeds
 ])
 def test_the_check_runs_over_every_seed(root, seed_rows, outcome, verdict):
     write_picture(root)
@@ -122,7 +124,7 @@ def test_the_check_runs_over_every_seed(root, seed_rows, outcome, verdict):
     row = rows.iloc[0]
     assert row["check"] == "seeds_at_least" and row["evidence"] == "substitute-data"
     assert seed_values(row) == pytest.approx([b - a for _, a, b in seed_rows])
-    assert "over 3 seeds" in row["detail"]
+    assert f"over {len(seed_rows)} seeds" in row["detail"]
     assert bool(row["holds"]) is outcome
     assert statement_verdict(rows) == verdict
 
@@ -134,5 +136,6 @@ def test_every_seed_worse_is_not_reproduced(root):
                   "xa": [0.0] * 4, "ya": [0.0] * 4, "xb": [1.0, 1.0, 1.0, 0.0],
                   "yb": [0.0, 0.1, 0.0, 1.0]}).to_csv(root / "glove" / "figure3.csv",
                                                       index=False)
-    write_seeds(root, [(42, DRAWN, 0.0), (43, 0.9, 0.5)])
+    write_seeds(root, [(42, DRAWN, 0.0), (43, 0.9, 0.5), (44, 0.5, 0.2), (45, 0.4, 0.3),
+                       (46, 0.8, 0.1)])
     assert statement_verdict(fig1_rows(root)) == "not reproduced on substitute data"
