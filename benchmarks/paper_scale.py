@@ -22,7 +22,8 @@ Measured (the file is written by a child process, so its memory is not counted):
   :func:`~aligned_latents.applications.glove.evaluate`
   (wsim with both reference points, analogy, analogy accuracy with both protocols; the
   encoded matrices are given up to the search, which normalises them in place) per
-  model (target: all three in < 10 minutes), and the peak growth after each;
+  model (target: all three in < 10 minutes), and the peak resident memory of each
+  step over the matrix (``step_peak_over_matrix``; ``VmHWM`` restarted between steps);
 * ``peak_rss_mb`` and ``peak_over_matrix``: the peak resident memory of the whole run
   (``resource.getrusage``), the interpreter and torch included, and its ratio to the
   float32 matrix (target: <= 3); ``peak_growth_over_matrix``: the same above the memory
@@ -74,6 +75,34 @@ def peak_rss_mb() -> float:
     with open("/proc/self/status") as fh:
         line = next(ln for ln in fh if ln.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024.0
+
+
+def reset_peak() -> bool:
+    """Start a new peak (Linux: writing 5 to /proc/self/clear_refs sets ``VmHWM`` to the
+    memory now); False where that is refused (the peaks are then cumulative)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class StepPeaks:
+    """The peak resident memory of each step of the run, MiB (``VmHWM`` reset between
+    steps), and of the whole run (the largest of them)."""
+
+    def __init__(self):
+        self.steps: dict[str, float] = {}
+        self.overall = peak_rss_mb()
+        reset_peak()
+
+    def mark(self, name: str) -> float:
+        peak = peak_rss_mb()
+        self.steps[name] = peak
+        self.overall = max(self.overall, peak)
+        reset_peak()
+        return peak
 
 
 def current_rss_mb() -> float:
@@ -140,6 +169,15 @@ def write_file(
     return first
 
 
+def first_row(n_words: int, dim: int, seed: int = 0, chunk: int = 10_000) -> np.ndarray:
+    """The first row of values :func:`write_file` writes (its first draw), to check a
+    file kept from an earlier run (``--reuse``)."""
+    x = np.clip(np.random.default_rng(seed).normal(0.0, 0.35, size=(min(chunk, n_words),
+                                                                     dim)), -0.99999, 0.99999)[0]
+    ints = np.rint(np.abs(x) * 1e5).astype(np.int64)
+    return np.where(x < 0, -ints, ints) / 1e5
+
+
 def written(path: Path, n_words: int, dim: int) -> np.ndarray:
     """Write the file in a child process (its memory is not this run's peak); the first
     row of values."""
@@ -192,6 +230,9 @@ def main() -> None:
                          "reduced cost: the search's memory grows with the words)")
     ap.add_argument("--path", default="/tmp/paper_scale_glove.840B-shaped.txt")
     ap.add_argument("--keep", action="store_true", help="keep the text file")
+    ap.add_argument("--reuse", action="store_true",
+                    help="read the file at --path if it exists (written by an earlier run "
+                         "with the same --words and --dim and --keep) instead of writing it")
     ap.add_argument("--chapter", action="store_true",
                     help="also run the whole GloVe chapter on the file (aligned-latents "
                          "rerun): per-cell times, peak memory, verdicts")
@@ -211,7 +252,10 @@ def main() -> None:
     out["rss_after_imports_mb"] = round(rss0, 1)
 
     t0 = time.perf_counter()
-    first = written(path, args.words, args.dim)
+    if args.reuse and path.exists():
+        first = first_row(args.words, args.dim)
+    else:
+        first = written(path, args.words, args.dim)
     out["write_s"] = round(time.perf_counter() - t0, 1)
     size_mb = path.stat().st_size / 1e6
     out["file_mb"] = round(size_mb, 1)
@@ -241,6 +285,7 @@ def main() -> None:
     print(f"load: {size_mb:.0f} MB in {load_s:.1f} s", flush=True)
 
     t_all = time.perf_counter()
+    peaks = StepPeaks()  # from here on, the peak of each step
     bench = gl.load_benchmarks(emb)
     if args.questions is not None:
         q = bench.questions
@@ -249,25 +294,28 @@ def main() -> None:
     out["questions_found"] = bench.questions.found
     lam, u1 = ws.top_singular(X)
     origin = lam * u1
-    results, seconds, peaks = {}, {}, {}
+    peaks.mark("benchmarks, top singular vector")
+    results, seconds = {}, {}
     for name, k in (("Original", None), ("Linear AE (k=1)", 1), ("Linear AE (k=2)", 2)):
         t0 = time.perf_counter()
         if k is None:
             Z, o = X, origin
         else:
             B = gl.linear_model(X, k)
+            peaks.mark(f"{name}: encoder")
             Z, o = gl.encode_linear(X, B), origin @ B
+            peaks.mark(f"{name}: codes")
         results[name] = gl.evaluate(Z, o, bench, consume=k is not None)
         del Z
+        peaks.mark(f"{name}: evaluate")
         seconds[name] = round(time.perf_counter() - t0, 1)
-        peaks[name] = round((peak_rss_mb() - rss0) / matrix_mib, 2)
         print(f"{name}: {seconds[name]} s", flush=True)
     t1, t2 = gl.table_rows(results)
-    peak = peak_rss_mb()
+    peak = peaks.overall
     out.update(
         metrics_s=round(time.perf_counter() - t_all, 1),
         model_s=seconds,
-        peak_growth_over_matrix_after_model=peaks,
+        step_peak_over_matrix={n: round(p / matrix_mib, 2) for n, p in peaks.steps.items()},
         peak_rss_mb=round(peak, 1),
         peak_over_matrix=round(peak / matrix_mib, 2),
         peak_growth_over_matrix=round((peak - rss0) / matrix_mib, 2),
