@@ -37,7 +37,7 @@ Measured (the file is written by a child process, so its memory is not counted):
 fraction of the time (the search's memory grows with the words, not the questions).
 
 Usage: ``.venv/bin/python benchmarks/paper_scale.py [--words N] [--dim D] [--questions N]
-[--chapter] [--keep]`` (about 5 minutes at full size on a 2-core CPU without
+[--chapter | --chapter-only] [--seeds '[0]'] [--keep] [--reuse]`` (about 5 minutes at full size on a 2-core CPU without
 ``--chapter``; use nohup). The last line printed is a JSON object.
 """
 
@@ -189,16 +189,25 @@ def written(path: Path, n_words: int, dim: int) -> np.ndarray:
     return np.array(json.loads(res.stdout.splitlines()[-1]))
 
 
-def chapter(path: Path, n_words: int, out: dict) -> None:
-    """The GloVe chapter on the file through ``aligned-latents rerun``: per-cell times,
-    the peak memory of the kernel (the largest process of the run) and the verdicts."""
+def chapter(path: Path, n_words: int, out: dict, params: list[tuple[str, str]]) -> None:
+    """The GloVe chapter on the file through ``aligned-latents rerun`` (with the extra
+    parameters ``params``): its time and CPU seconds (all its processes), per-cell
+    times, the peak memory of the kernel (the largest process of the run) and the
+    verdicts."""
     run_dir = Path(tempfile.mkdtemp(prefix="paper_scale_chapter_"))
     cmd = [sys.executable, "-m", "aligned_latents.runs.cli", "rerun", "glove",
            "-p", "embeddings", str(path), "-p", "vocab_size", str(n_words),
+           *[a for name, value in params for a in ("-p", name, value)],
            "--out", str(run_dir / "run"), "-q"]
+    out["chapter_params"] = dict(params)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     out["chapter_s"] = round(time.perf_counter() - t0, 1)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["chapter_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime
+                                 - before.ru_stime, 1)
+    out["load_avg_1min_after_chapter"] = os.getloadavg()[0]
     # ru_maxrss of the waited-for descendants: the largest one, the kernel
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     out["chapter_peak_rss_mb"] = round(peak, 1)
@@ -236,6 +245,10 @@ def main() -> None:
     ap.add_argument("--chapter", action="store_true",
                     help="also run the whole GloVe chapter on the file (aligned-latents "
                          "rerun): per-cell times, peak memory, verdicts")
+    ap.add_argument("--chapter-only", action="store_true",
+                    help="run only the chapter (no load and metrics in this process)")
+    ap.add_argument("--seeds", default=None,
+                    help="the chapter's leaky_seeds, e.g. '[0]' (default: the chapter's)")
     ap.add_argument("--write", metavar="PATH", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.words < 1 or args.dim < 1 or (args.questions is not None
@@ -259,6 +272,16 @@ def main() -> None:
     out["write_s"] = round(time.perf_counter() - t0, 1)
     size_mb = path.stat().st_size / 1e6
     out["file_mb"] = round(size_mb, 1)
+    params = [] if args.seeds is None else [("leaky_seeds", args.seeds)]
+    if args.chapter_only:
+        out["matrix_mib"] = round(args.words * args.dim * 4 / 2**20, 1)
+        try:
+            chapter(path, args.words, out, params)
+        finally:
+            if not args.keep:
+                path.unlink(missing_ok=True)
+        print(json.dumps(out))
+        return
     try:
         t0 = time.perf_counter()
         emb = load_text(path)
@@ -267,7 +290,7 @@ def main() -> None:
         matrix_mib = X.nbytes / 2**20
         out["matrix_mib"] = round(matrix_mib, 1)
         if args.chapter:
-            chapter(path, args.words, out)
+            chapter(path, args.words, out, params)
     finally:
         if not args.keep:
             path.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 
 from aligned_latents.applications import glove as gl
 from aligned_latents.metrics import analogy as an
+from aligned_latents.metrics.vectors import project_rows
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int
 
 __all__ = ["SWEEP_COLUMNS", "companion_accuracy", "degree_sweep", "relation_mds",
@@ -73,7 +74,7 @@ def _rank_correlation(X, norms, gram, total, n):
     u1 = evecs[:, -1]
     if total @ u1 < 0:
         u1 = -u1
-    cos = (np.asarray(X[:n], dtype=np.float64) @ u1) / norms[:n]
+    cos = project_rows(X[:n], u1) / norms[:n]  # no float64 copy of X
     rho = spearmanr(np.arange(n), cos).statistic if n > 2 else np.nan
     return float(np.sqrt(max(evals[-1], 0.0))), float(rho)
 
