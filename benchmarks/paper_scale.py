@@ -37,8 +37,9 @@ Measured (the file is written by a child process, so its memory is not counted):
 fraction of the time (the search's memory grows with the words, not the questions).
 
 Usage: ``.venv/bin/python benchmarks/paper_scale.py [--words N] [--dim D] [--questions N]
-[--chapter | --chapter-only] [--seeds '[0]'] [--keep] [--reuse]`` (about 5 minutes at full size on a 2-core CPU without
-``--chapter``; use nohup). The last line printed is a JSON object.
+[--chapter | --chapter-only] [--seeds '[0]'] [--keep] [--reuse]`` (about 5 minutes at
+full size on a 2-core CPU without ``--chapter``; use nohup). The last line printed is a
+JSON object.
 """
 
 from __future__ import annotations
