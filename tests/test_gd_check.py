@@ -137,6 +137,13 @@ def test_data_gram_over_blocks():
         lae.data_gram(bad, chunk=64)
     with pytest.raises(ValueError, match="chunk"):
         lae.data_gram(X, chunk=0)
+    # several degrees from one Gram matrix: the same encoders
+    G = lae.data_gram(X)
+    for k in (0, 2):
+        np.testing.assert_array_equal(lae.asymmetric_encoder(X, k, gram=G),
+                                      lae.asymmetric_encoder(X, k))
+    with pytest.raises(ValueError, match="gram"):
+        lae.asymmetric_encoder(X, 1, gram=G[:3])
 
 
 @pytest.mark.parametrize(

@@ -63,9 +63,11 @@ def load_benchmarks(emb: Embeddings) -> Benchmarks:
                       ws.lookup_pairs("men", emb))
 
 
-def linear_model(X, k: int) -> np.ndarray:
-    """Theorem 1's encoder ``B_inf`` (d x d, symmetric) for ``A0 = 0, B0 = ((1/N)XᵀX + I)^k``."""
-    return asymmetric_encoder(X, check_degree(k))
+def linear_model(X, k: int, gram=None) -> np.ndarray:
+    """Theorem 1's encoder ``B_inf`` (d x d, symmetric) for ``A0 = 0, B0 = ((1/N)XᵀX + I)^k``
+    (``gram``: ``XᵀX`` by :func:`aligned_latents.theory.linear_ae.data_gram`, when several
+    degrees share it)."""
+    return asymmetric_encoder(X, check_degree(k), gram=gram)
 
 
 def encode_linear(X, B, chunk: int = 8192) -> np.ndarray:

@@ -20,6 +20,7 @@ from scipy.stats import spearmanr
 from aligned_latents.applications import glove as gl
 from aligned_latents.metrics import analogy as an
 from aligned_latents.metrics.vectors import project_rows
+from aligned_latents.theory.linear_ae import data_gram
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int
 
 __all__ = ["SWEEP_COLUMNS", "companion_accuracy", "degree_sweep", "relation_mds",
@@ -59,9 +60,10 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     if not ks:
         raise ValueError("degree_sweep needs at least one degree")
     o = as_finite_array(origin, "origin", ndim=1)
+    gram = data_gram(X)  # one pass over X for every degree
     rows = []
     for k in ks:
-        B = gl.linear_model(X, k)
+        B = gl.linear_model(X, k, gram=gram)
         r = gl.evaluate(gl.encode_linear(X, B), o @ B, bench, accuracy=False)
         rows.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)

@@ -79,7 +79,8 @@ def data_gram(X, chunk: int = 8192) -> np.ndarray:
     return gram
 
 
-def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: float = 1e-10):
+def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: float = 1e-10,
+                       *, gram=None):
     """Encoder ``B_inf`` of a linear autoencoder trained to convergence (gradient flow) from
     the asymmetric spectral initialization ``A0 = 0``, ``B0 = (XᵀX / normalizer + I)^k``.
 
@@ -97,6 +98,10 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
         gradient flow does not move them (Theorem 1 holds on the data's rank-r span only),
         so ``B_inf`` keeps ``B0`` there.
 
+    gram : ndarray (d, d), optional
+        ``data_gram(X)`` when already computed (several degrees of the same data: one
+        pass over ``X`` instead of one per degree; the same encoder).
+
     ``XᵀX`` is accumulated in float64 over blocks of rows (:func:`data_gram`): no float64
     copy of ``X`` (a float32 ``X`` of 500,000 x 300 is 600 MB; its copy was 1.2 GB).
 
@@ -106,7 +111,11 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
         Symmetric encoder ``V diag(b_inf) Vᵀ`` (Theorem 1 with ``a0 = 0``).
     """
     k = check_degree(k)
-    gram = data_gram(X)
+    if gram is None:
+        gram = data_gram(X)
+    else:
+        d = np.shape(X)[1] if np.ndim(X) == 2 else None
+        gram = as_finite_array(gram, "gram", shape=(d, d))
     n = len(X)
     normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
     evals, V = np.linalg.eigh(gram)
