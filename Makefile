@@ -52,8 +52,15 @@ browser-deps:
 lint: install
 	$(BIN)/ruff check code/ tests/ benchmarks/ scripts/
 
+# Test files are spread over the CPUs (pytest-xdist, one file per worker at a time, so a
+# file's shared fixtures are built once); the one test that rebuilds the book in place
+# (marked exclusive) runs alone afterwards, since it rewrites results/ and _build/ that the
+# others read. TEST_WORKERS=0 runs the first part in this process.
+TEST_WORKERS ?= auto
 test: install lint data browser-deps book
-	$(BIN)/python -m pytest --mpl --mpl-results-path=test-output/mpl --mpl-generate-summary=html
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not exclusive" \
+	  --mpl --mpl-results-path=test-output/mpl --mpl-generate-summary=html
+	$(BIN)/python -m pytest -m exclusive
 
 # Baselines of every figure and table (tests/baselines/data, tests/baselines/images) from the
 # current build of results/: run after `make book` when a figure or table changed on purpose,

@@ -41,6 +41,7 @@ def _build() -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # rewrites results/ and _build/: make test runs it after the others
 def test_an_edited_figure_module_shows_on_the_page_and_reverting_restores_it():
     if not PAGE.is_file():
         pytest.fail(f"{PAGE} is missing: build the book first (make book); make test does "

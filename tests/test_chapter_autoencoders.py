@@ -15,7 +15,7 @@ from aligned_latents.record.statements import load_statements
 def test_chapter_autoencoders(run_chapter):
     res = run_chapter("autoencoders", n_linear=200, step_study=[0.2, 0.1, 0.05],
                       degrees=[0, 1, 2], relu_d=101, relu_max_steps=2000,
-                      relu_record_every=20)
+                      relu_record_every=20, n_seeds=2)
     claims = pd.read_csv(res / "claims.csv")
     assert claims.statement.notna().all() and claims.evidence.isin(EVIDENCE).all()
     table = load_statements()
@@ -38,6 +38,16 @@ def test_chapter_autoencoders(run_chapter):
     assert set(dyn.method) == {"gradient flow", "gradient descent"}
     c4 = pd.read_csv(res / "corollary4.csv")
     assert set(c4.k) == {0, 1, 2} and c4.cos_trained.between(0, 1).all()
+    # Corollary 4's sample is drawn once per seed; the first seed is corollary4.csv
+    c4s = pd.read_csv(res / "corollary4_seeds.csv")
+    assert c4s.seed.value_counts().to_dict() == {0: len(c4), 1: len(c4)}
+    pd.testing.assert_frame_equal(c4s[c4s.seed == 0].drop(columns="seed"), c4)
+    assert not np.allclose(c4s[c4s.seed == 1].cos_trained, c4.cos_trained, rtol=1e-9)
+    seeded = claims[claims.check.str.startswith("seeds_")]
+    assert set(seeded.statement) == {"cor4", "cor4.arbitrarily_boosted",
+                                     "appf.expectation", "appf.eigenvalues_xxt"}
+    per_seed = pd.read_csv(res / "monte_carlo_seeds.csv")
+    assert len(per_seed) == 2 * len(seeded) and set(per_seed.seed) == {0, 1}
     tr = pd.read_csv(res / "theorem2_trajectory.csv")
     assert tr.step.is_monotonic_increasing and len(tr) > 5
     assert (tr.rank1_residual_A < 1e-12).all()

@@ -15,7 +15,8 @@ def test_chapter_cmap_reduced(run_chapter):
     res = run_chapter("cmap", sim_n_genes=120, sim_n_drugs=80, sim_n_controls=40,
                       sim_cell_types=["MCF7", "PC3"], cell_a="PC3", cell_b="MCF7",
                       degrees=[3, 7], relu_hidden=64, relu_max_epochs=2,
-                      sweep_shared_on_top=[0.0, 0.5], run_fluvaccine=False)
+                      cmap_seeds=[3, 7], sweep_shared_on_top=[0.0, 0.5],
+                      run_fluvaccine=False)
     claims = read_claims_file(res / "claims.csv")      # holds agrees with the numbers
     st = load_statements()
     mine = st[(st["chapter"] == "cmap") & (st["not_checkable"].fillna("") == "")]
@@ -37,6 +38,14 @@ def test_chapter_cmap_reduced(run_chapter):
     assert np.isfinite(vals).all() and np.abs(vals).max() <= 1 + 1e-12
     src = json.loads((res / "data_source.json").read_text())
     assert (src["simulated"], src["cell_a"], src["cell_b"]) == (True, "PC3", "MCF7")
+    # one Leaky ReLU network per seed of cmap_seeds, checked seed by seed; two seeds are
+    # fewer than a seed check needs, so those checks have no noise scale
+    seeds = pd.read_csv(res / "leaky_relu_seeds.csv")
+    assert list(seeds["seed"]) == [3, 7] and seeds["median_increase"].nunique() == 2
+    by_seed = claims[claims["check"] == "seeds_at_least"]
+    assert set(by_seed["statement"]) == {"fig4", "fig4.linear_vs_leaky",
+                                         "s7.default_init_alignment"}
+    assert all(len(str(m).split(";")) == 2 for m in by_seed["measured"])
     summ = pd.read_csv(res / "figure4_summary.csv")
     assert summ["share_increased"].between(0, 1).all()
     assert summ["share_nearly_aligned"].between(0, 1).all()
@@ -58,6 +67,8 @@ def test_chapter_cmap_reduced(run_chapter):
                     text = "".join(value) if isinstance(value, list) else value
                     if not text.startswith("| parameter |"):     # the defaults table
                         outputs.append(text)
+    glued = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    assert "seed 3" in glued and "seed 0" not in glued  # the figure's network is named
     for text in texts + outputs:
         for old in ("k=11", "k=30", "A549", "degree 11", "degree 30"):
             assert old not in text, (old, text[:300])

@@ -31,12 +31,28 @@ def _claims(folder, chapter):
     return claims
 
 
+def _seed_rows(res, claims, seeds):
+    """Every seed check has one value per seed, in monte_carlo_seeds.csv (seed column)."""
+    seeded = claims[claims.check.str.startswith("seeds_")]
+    assert len(seeded) > 0
+    table = pd.read_csv(res / "monte_carlo_seeds.csv")
+    assert len(table) == len(seeded) * len(seeds)
+    assert table.groupby(["statement", "quantity"], sort=False).seed.apply(list).map(
+        lambda s: s == list(seeds)).all()
+    return table
+
+
 def test_stretching_chapter(run_chapter):
     res = run_chapter("stretching", n_draws=20, shapes=[[2, 2], [3, 6], [6, 3]],
-                      fig2_samples=100, fig2_c=2.5, fig2_stretch=4.0)
+                      fig2_samples=100, fig2_c=2.5, fig2_stretch=4.0, seed=3, n_seeds=2)
     claims = _claims(res, "stretching")
     failing = claims[~claims.holds]
     assert failing.empty, f"failing checks:\n{failing.to_string()}"
+    seeds = _seed_rows(res, claims, [3, 4])
+    assert {"lemma1", "lemma1.spectrum_condition", "fig2.stretch_11"} <= set(
+        seeds.statement)
+    trials = pd.read_csv(res / "spectrum_condition_seeds.csv")
+    assert trials.seed.value_counts().to_dict() == {3: 60, 4: 60}
     assert (claims.statement == "lemma1").sum() == 3
     errata = pd.read_csv(res / "errata.csv")
     assert errata.kind.tolist() == ["typo"] and errata.supports.astype(bool).all()
@@ -53,12 +69,37 @@ def test_stretching_chapter(run_chapter):
     assert isinstance(figures_stretching.stretch_sweep(res), Figure)
 
 
-def test_gaussians_chapter(run_chapter):
-    res = run_chapter("gaussians", power_samples=60, power_steps=[0, 2, 40], n_pairs=300,
-                      lemma2_n=[200, 800, 3200], lemma2_reps=6,
-                      cor1_c_grid=[-0.9, 2.0, 20.0], cor2_c=[-0.9, 0.5],
-                      cor2_degrees=[1, 3, 35], fig5_points=50)
+GAUSSIANS_SMALL = {"power_samples": 60, "power_steps": [0, 2, 40], "n_pairs": 300,
+                   "lemma2_n": [200, 800, 3200], "lemma2_reps": 6,
+                   "cor1_c_grid": [-0.9, 2.0, 20.0], "cor2_c": [-0.9, 0.5],
+                   "cor2_degrees": [1, 3, 35], "fig5_points": 50}
+
+
+@pytest.fixture(scope="module")
+def gaussians_two_seeds(run_chapter):
+    return run_chapter("gaussians", **GAUSSIANS_SMALL, n_seeds=2)
+
+
+def test_gaussians_seed_rows_are_single_seed_runs(run_chapter, gaussians_two_seeds):
+    """The second seed's values of every Monte Carlo check are those of a run whose
+    first seed it is: each seed's generator is drawn in the chapter's order."""
+    both = pd.read_csv(gaussians_two_seeds / "monte_carlo_seeds.csv")
+    alone = pd.read_csv(run_chapter("gaussians", **GAUSSIANS_SMALL, seed=1, n_seeds=1)
+                        / "monte_carlo_seeds.csv")
+    second = both[both.seed == 1].reset_index(drop=True)
+    assert len(second) == len(alone) > 20
+    assert (second.quantity == alone.quantity).all()
+    np.testing.assert_allclose(second.value, alone.value, rtol=1e-12, atol=1e-300)
+    first = both[both.seed == 0].reset_index(drop=True)
+    assert (first.value != second.value).sum() > len(first) // 2   # not one sample twice
+    cor2 = pd.read_csv(gaussians_two_seeds / "corollary2_seeds.csv")
+    assert cor2.seed.value_counts().to_dict() == {0: 6, 1: 6}
+
+
+def test_gaussians_chapter(gaussians_two_seeds):
+    res = gaussians_two_seeds
     claims = _claims(res, "gaussians")
+    _seed_rows(res, claims, [0, 1])
     failing = claims[~claims.holds]
     # the one expected failure: the remark of Section 4.2 ("stretching along the major
     # axis of one of the Gaussians would not significantly boost alignment") does not

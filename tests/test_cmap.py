@@ -223,3 +223,45 @@ def test_book_figure4_summary_against_recorded(book_results):
     failing = set(claims.loc[~claims["holds"], "statement"])
     assert failing == {"s6_3.degree30_nearly_perfect", "apph.cmap_linear_911"}, \
         claims[~claims["holds"]]
+
+
+def test_leaky_seed_table_is_figure4_summary_per_seed():
+    from types import SimpleNamespace
+
+    from aligned_latents.metrics import drug_alignment as da
+
+    rng = np.random.default_rng(3)
+    n, g = 12, 6
+    sig = {"A": rng.normal(size=(n, g)), "B": rng.normal(size=(n, g))}
+    data = SimpleNamespace(signature_matrix=lambda c: sig[c],
+                           common_drugs=[f"d{i}" for i in range(n)])
+    B = rng.normal(size=(g, g))
+    linear = {"linear k=2": (sig["A"] @ B.T, sig["B"] @ B.T)}
+    leaky = {s: (rng.normal(size=(n, 4)), rng.normal(size=(n, 4))) for s in (5, 9)}
+    lin_summary = da.figure4_summary(*da.alignment_tables(data, linear, "A", "B", 0))
+    rows = da.leaky_seed_table(data, leaky, lin_summary, "A", "B", 0, "Leaky ReLU")
+    assert list(rows.columns) == da.SEED_COLUMNS
+    assert list(rows["seed"]) == [5, 9]
+    for s, sigs in leaky.items():
+        full = da.figure4_summary(*da.alignment_tables(
+            data, {"Leaky ReLU": sigs, **linear}, "A", "B", 0)).set_index("model")
+        row = rows.set_index("seed").loc[s]
+        for col in ("median_increase", "median_cos_latent", "share_increased",
+                    "mismatched_median_abs_cos_latent"):
+            assert row[col] == full.loc["Leaky ReLU", col]
+        assert row["best_linear"] == "linear k=2"
+        assert row["best_linear_minus_leaky"] == pytest.approx(
+            full.loc["linear k=2", "median_cos_latent"]
+            - full.loc["Leaky ReLU", "median_cos_latent"], abs=1e-15)
+    assert rows["median_increase"].nunique() == 2  # the seeds' networks differ
+    with pytest.raises(ValueError, match="at least one seed"):
+        da.leaky_seed_table(data, {}, lin_summary, "A", "B")
+
+
+def test_leaky_relu_over_seeds_refuses_repeated_seeds():
+    from aligned_latents.theory.nonlinear_ae import TrainConfig
+
+    with pytest.raises(ValueError, match="distinct"):
+        cmap.leaky_relu_over_seeds(None, TrainConfig(8), [1, 1])
+    with pytest.raises(ValueError, match="distinct"):
+        cmap.leaky_relu_over_seeds(None, TrainConfig(8), [])

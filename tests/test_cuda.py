@@ -58,9 +58,9 @@ def trained(glove):
     X, _, _ = glove
     out = {}
     for dev in ("cpu", "cuda"):
-        out[dev] = nae.train_autoencoder(X, 400, optimizer="sgd", lr=0.1, momentum=0.9,
-                                         batch_size=1024, max_epochs=MAX_EPOCHS, tol=1e-4,
-                                         seed=0, device=dev, threads=1, progress=False,
+        config = nae.TrainConfig(400, optimizer="sgd", lr=0.1, momentum=0.9,
+                                 batch_size=1024, max_epochs=MAX_EPOCHS, tol=1e-4, seed=0)
+        out[dev] = nae.train_autoencoder(X, config, device=dev, threads=1, progress=False,
                                          desc=f"Leaky ReLU AE ({dev})")
     return out
 

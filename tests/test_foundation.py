@@ -115,6 +115,43 @@ def test_leaky_relu_training_saves_and_reloads(tmp_path):
         train_autoencoder(np.full((4, 2), np.inf), TrainConfig(4), progress=False)
 
 
+def test_networks_trained_side_by_side_equal_serial_ones(tmp_path):
+    """train_autoencoders' worker processes give the weights a serial run gives, bit for bit,
+    with the histories of a training (not a reload); a second call reloads them all."""
+    from safetensors.numpy import load_file
+
+    from aligned_latents.theory.nonlinear_ae import (
+        TrainConfig,
+        encode,
+        train_autoencoder,
+        train_autoencoders,
+    )
+
+    X = np.random.default_rng(2).normal(size=(600, 5)).astype(np.float32)
+    configs = [TrainConfig(16, lr=0.05, max_epochs=6, batch_size=64, seed=s) for s in (0, 1)]
+    both = train_autoencoders(X, configs, weights_dir=tmp_path / "par", workers=2,
+                              progress=False, desc="net")
+    for config, (model, hist) in zip(configs, both):
+        serial, s_hist = train_autoencoder(X, config, weights_dir=tmp_path / "ser",
+                                           threads=1, progress=False)
+        assert "loaded" not in hist and hist["loss"] == s_hist["loss"]
+        assert hist["threads"] == 1
+        name = config.weights_file(X, "leaky_relu")
+        a, b = load_file(tmp_path / "par" / name), load_file(tmp_path / "ser" / name)
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+        np.testing.assert_array_equal(encode(model, X), encode(serial, X))
+    again = train_autoencoders(X, configs, weights_dir=tmp_path / "par", workers=2,
+                               progress=False)
+    assert all(h["loaded"] for _, h in again)
+    assert not list((tmp_path / "par").glob(".train-*"))  # the data's copy is removed
+    with pytest.raises(ValueError, match="weights_dir"):
+        train_autoencoders(X, configs, weights_dir=None)
+    with pytest.raises(ValueError, match="workers"):
+        train_autoencoders(X, configs, weights_dir=tmp_path, workers=0)
+
+
 def test_training_is_seeded():
     from aligned_latents.theory.nonlinear_ae import TrainConfig, encode, train_autoencoder
 

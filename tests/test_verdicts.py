@@ -282,13 +282,82 @@ def test_seed_checks_need_a_gap_beyond_the_spread():
              0.0, statement="table1")
     assert _verdict_of(gl, "table1") == "within the seed spread"
     gl.seeds("Table 2", "gain (Leaky)", [-0.01, -0.02, -0.03], "at_least", 0.0,
-             statement="table2")
+             statement="table2", min_seeds=3, min_seeds_reason="costly: a test")
     assert _verdict_of(gl, "table2") == "not reproduced on substitute data"
     gl.seeds("Figure 8", "close to 0.76", [0.74, 0.85], "close", 0.76, 0.05,
              statement="fig8")
     assert _verdict_of(gl, "fig8") == "within the seed spread"
     with pytest.raises(ValueError, match="rule must be"):
         gl.seeds("x", "y", [1.0], "roughly", 0.0, statement="fig8")
+
+
+def test_a_seed_check_on_too_few_seeds_has_no_noise_scale(tmp_path, monkeypatch):
+    # the old rule: one seed that passes "holds for every seed", so confirmed
+    gl = _one("glove")
+    assert gl.seeds("Figure 9", "MDS gain", [0.02], "at_least", 0.0, statement="fig9")
+    assert _verdict_of(gl, "fig9") == "no noise scale (too few seeds)"
+    gl.seeds("Figure 8", "MDS gain", [-0.02], "at_least", 0.0, statement="fig8")
+    assert _verdict_of(gl, "fig8") == "no noise scale (too few seeds)"  # both ways
+    gl.seeds("Table 1", "gain", [0.1, 0.2, 0.1, 0.3, 0.2], "at_least", 0.0,
+             statement="table1")
+    assert _verdict_of(gl, "table1") == "confirmed on substitute data"
+    gl.seeds("Table 2", "gain", [0.1, 0.2, 0.1], "at_least", 0.0, statement="table2",
+             min_seeds=3, min_seeds_reason="costly: one seed trains in 40 s")
+    assert _verdict_of(gl, "table2") == "confirmed on substitute data"
+    row = gl.frame().iloc[-1]
+    assert row["check"] == "seeds_at_least min 3"  # the minimum, read without prose
+    assert "at least 3 seeds: costly: one seed trains in 40 s" in row["detail"]
+    gl.seeds("Figure 7", "share", [0.6, 0.7], "at_least", 0.5, statement="fig7",
+             min_seeds=3, min_seeds_reason="costly")
+    assert _verdict_of(gl, "fig7") == "no noise scale (too few seeds)"
+    from aligned_latents.book.bookutils import verdict_line
+
+    line = verdict_line(gl, "fig7", "Figure 7")    # the page says there is none
+    assert "no noise scale (too few seeds)** (substitute data; 1 of 1 check holds" in line
+    assert "Noise scale: share: none, 2 seeds of the 3 required (0.65 ± 0.071" in line
+    # seeds that disagree are a noise scale however few they are
+    gl.seeds("Figure 3", "MDS gain", [0.02, -0.01], "at_least", 0.0, statement="fig3")
+    assert _verdict_of(gl, "fig3") == "within the seed spread"
+    # another check decides: a failure beside an unscaled seed check is a failure
+    gl.at_least("Figure 9", "other measure", measured=-0.5, bound=0.0, statement="fig9")
+    assert _verdict_of(gl, "fig9") == "not reproduced on substitute data"
+    for bad in (3, 0):
+        with pytest.raises(ValueError, match="min_seeds"):
+            gl.seeds("x", "y", [1.0, 1.0, 1.0], "at_least", 0.0, statement="fig8",
+                     min_seeds=bad)
+    with pytest.raises(ValueError, match="min_seeds_reason"):
+        gl.seeds("x", "y", [1.0] * 3, "at_least", 0.0, statement="fig8", min_seeds=3,
+                 min_seeds_reason="  ")
+    # the ledger reads the minimum back from claims.csv and says what is lacking
+    monkeypatch.setenv(RESULTS_ENV, str(tmp_path))
+    write_claims(tmp_path, gl)
+    st = pd.DataFrame([(s, f"Section, {s}", "figure", "glove", "...", "")
+                       for s in ("fig3", "fig7", "fig8", "fig9", "table1", "table2")],
+                      columns=V.STATEMENT_COLUMNS[:6])
+    table = V.verdict_table(tmp_path, chapters=["glove"], statements=st).set_index(
+        "statement")
+    assert table.loc["table2", "verdict"] == "confirmed on substitute data"
+    assert table.loc["fig7", "verdict"] == "no noise scale (too few seeds)"
+    assert table.loc["fig7", "note"] == ("No noise scale: share: 2 seeds of the 3 "
+                                         "required.")
+    assert table.loc["fig8", "note"].startswith("No noise scale: MDS gain: 1 seed of "
+                                                "the 5 required.")
+    assert V.verdict_counts(table.reset_index())["no noise scale (too few seeds)"] == 2
+
+
+def test_seed_minimum_in_the_check_field_is_validated():
+    from aligned_latents.record.claims import check_holds, parse_check
+
+    assert parse_check("seeds_close") == ("seeds_close", 5)
+    assert parse_check("seeds_at_most min 3") == ("seeds_at_most", 3)
+    assert parse_check("close") == ("close", None)
+    for bad in ("close min 3", "seeds_close min", "seeds_close min 0",
+                "seeds_close max 3", "seeds_close min three"):
+        with pytest.raises(ValueError, match="unknown check kind"):
+            parse_check(bad)
+    # recompute_holds still recomputes such a row
+    assert check_holds("seeds_at_least min 3", ">= 0.0", "0.1;0.2;0.3", "0.0")
+    assert not check_holds("seeds_at_least min 3", ">= 0.0", "0.1;-0.2;0.3", "0.0")
 
 
 def test_missing_hypothesis_is_not_a_wrong_result():

@@ -85,6 +85,10 @@ _PHRASES = {
     "within the seed spread": (
         "is undecided: the gap is within the spread over random seeds",
         "are undecided: the gap is within the spread over random seeds"),
+    "no noise scale (too few seeds)": (
+        "is undecided: its seed-dependent checks ran on too few seeds to have a noise "
+        "scale", "are undecided: their seed-dependent checks ran on too few seeds to "
+        "have a noise scale"),
     "partly": ("partly reproduces", "partly reproduce"),
     "partly, on substitute data": (
         "partly reproduces on substitute data (untested on the paper's data)",
@@ -268,11 +272,12 @@ def findings_markdown(verdicts: pd.DataFrame) -> str:
         if len(bad):
             out.append(_sentence(len(bad), f"do not reproduce, or only partly, on "
                                  f"{data}; untested on {untested}", bad))
-    undecided = v[v["verdict"].isin(["within the seed spread", "did not converge"])]
+    undecided = v[v["verdict"].isin(["within the seed spread", "did not converge",
+                                     "no noise scale (too few seeds)"])]
     if len(undecided):
         out.append(_sentence(len(undecided), "are undecided (within the spread over "
-                             "random seeds, or a numerical check that did not "
-                             "converge)", undecided))
+                             "random seeds, too few seeds to have a noise scale, or a "
+                             "numerical check that did not converge)", undecided))
     for verdict, what in (("only illustrated on designed data",
                            "are only illustrated on data this book designed, which "
                            "counts neither for nor against the paper's empirical "

@@ -16,7 +16,15 @@ in the order :func:`statement_verdict` applies them:
 4. **Noise.** A seed check whose seeds disagree (some pass, some fail: the gap is within
    the seed spread) is no failure: if no other check fails, the statement is ``within
    the seed spread``. A *confirmed* needs every seed to pass, a *not reproduced* every
-   seed to fail.
+   seed to fail, and either needs the check's minimum number of seeds
+   (:data:`aligned_latents.record.claims.MIN_SEEDS`, 5; fewer only with a written
+   reason, carried in the ``check`` field as ``seeds_close min 3``): a seed check whose
+   seeds agree but are fewer has no noise scale, and counts neither way. If no other
+   check fails and none is within the seed spread (a spread, however few the seeds,
+   is a noise scale), the statement is ``no noise scale (too few seeds)``: neither a
+   pass nor a failure, like ``within the seed spread``. Where another check fails, the
+   failure rules below decide, the unscaled check counting as not holding (as a mixed
+   one does).
 5. **Pass.** Every check holds: ``erratum`` when an erratum of kind ``error`` holds (the
    text is wrong, the corrected statement holds); ``confirmed with a hypothesis
    added`` when one of kind ``missing hypothesis`` holds; otherwise ``confirmed``
@@ -56,8 +64,10 @@ import pandas as pd
 from aligned_latents.record.claims import (
     CLAIM_COLUMNS,
     EVIDENCE,
+    check_kind,
     recompute_holds,
     row_outcome,
+    too_few_seeds,
 )
 from aligned_latents.record.statements import STATEMENT_COLUMNS
 from aligned_latents.util.chapters import RESULT_PAGES
@@ -67,12 +77,14 @@ from aligned_latents.util.paths import REPO_ROOT, results_root
 VERDICTS = ("confirmed", "confirmed on substitute data",
             "confirmed with a hypothesis added", "erratum",
             "only illustrated on designed data", "setup, used as stated",
-            "within the seed spread", "partly", "partly, on substitute data",
+            "within the seed spread", "no noise scale (too few seeds)", "partly",
+            "partly, on substitute data",
             "did not converge", "not reproduced", "not reproduced on substitute data",
             "setup, not used as stated", "not checkable here")
 #: Verdicts that count as the paper's statement reproduced (on the paper's setting or
 #: on substitute data), and as not reproduced: the opening page and README keep the
-#: substitute-data ones apart.
+#: substitute-data ones apart. The others count neither way (among them ``within the
+#: seed spread`` and ``no noise scale (too few seeds)``).
 PASSES = ("confirmed", "confirmed on substitute data", "confirmed with a hypothesis added",
           "erratum")
 FAILURES = ("partly", "partly, on substitute data", "not reproduced",
@@ -180,7 +192,7 @@ def statement_verdict(checks: pd.DataFrame) -> str:
     if checks.empty:
         raise ValueError("a statement with no checks has no verdict (it is a gap)")
     checks = checks.fillna("")
-    setup = checks["check"] == "setup"
+    setup = checks["check"].map(check_kind) == "setup"
     if setup.all():
         ok = checks["holds"].astype(bool).all()
         return "setup, used as stated" if ok else "setup, not used as stated"
@@ -189,7 +201,7 @@ def statement_verdict(checks: pd.DataFrame) -> str:
     if designed.all():
         return "only illustrated on designed data"
     rest = rest[~designed]
-    is_conv = rest["check"] == "converged"
+    is_conv = rest["check"].map(check_kind) == "converged"
     others = rest[~is_conv] if (~is_conv).any() else rest
     if (~rest.loc[is_conv, "holds"].astype(bool)).any() and not others[
             "holds"].astype(bool).all():
@@ -206,7 +218,9 @@ def statement_verdict(checks: pd.DataFrame) -> str:
             return "confirmed"
         return "confirmed on substitute data"
     if not (outcome == "fails").any():
-        return "within the seed spread"
+        if (outcome == "mixed").any():
+            return "within the seed spread"
+        return "no noise scale (too few seeds)"
     failing = rest[outcome != "holds"]
     on_substitute = set(failing["evidence"]) == {"substitute-data"}
     if not (outcome == "holds").any():
@@ -235,7 +249,7 @@ def quantifier_problems(statements: pd.DataFrame, checks: pd.DataFrame) -> list[
     ineq = ("at_least", "at_most", "seeds_at_least", "seeds_at_most")
     for r in checks.fillna("").to_dict("records"):
         word = str(words.get(r["statement"], "")).strip()
-        if not word or r["check"] not in ineq:
+        if not word or check_kind(r["check"]) not in ineq:
             continue
         where = f"{r['statement']} ({r.get('chapter', '')}: {r['quantity']!r})"
         if _is_zero_bound(r):
@@ -297,6 +311,11 @@ def verdict_table(root: Path | None = None, chapters=None,
         else:
             verdict = statement_verdict(checks)
             note = " ".join(dict.fromkeys(d for d in failing["detail"] if d))
+            few = [f"{q}: {w}" for q, w in zip(checks["quantity"],
+                                                checks.apply(too_few_seeds, axis=1)) if w]
+            if few:
+                note = " ".join(x for x in ("No noise scale: " + "; ".join(few) + ".",
+                                            note) if x)
         ev = [e for e in EVIDENCE if e in set(checks["evidence"])]
         rows.append({"statement": st.statement, "location": st.location,
                      "evidence": "+".join(ev), "verdict": verdict, "kind": st.kind,

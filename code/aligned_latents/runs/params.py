@@ -135,6 +135,7 @@ _PATH = Spec("path", optional=True)
 PARAMS: dict[str, dict[str, Spec]] = {
     "stretching": {
         "seed": _SEED,
+        "n_seeds": _int(1),
         "n_draws": _int(1),
         "shapes": Spec("list[list[int]]", minimum=1, width=2, nonempty=True,
                        unique=True),
@@ -144,6 +145,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
     },
     "gaussians": {
         "seed": _SEED,
+        "n_seeds": _int(1),
         "power_samples": _int(2),
         "power_steps": _ints(0),
         "partial_steps": _int(0),
@@ -164,6 +166,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
     },
     "autoencoders": {
         "seed": _SEED,
+        "n_seeds": _int(1),
         "n_linear": _int(2),
         "d_linear": _int(1),
         "spectrum": Spec("list[float]", minimum=0.0, open_min=True, nonempty=True,
@@ -191,6 +194,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "leaky_hidden": _int(1),
         "leaky_max_epochs": _int(1),
         "leaky_seeds": _ints(0),
+        "leaky_workers": _int(1, optional=True),
         "mds_seeds": _ints(0),
         "gd_words": _int(2),
         "gd_steps": _int(1),
@@ -213,6 +217,7 @@ PARAMS: dict[str, dict[str, Spec]] = {
         "relu_batch_size": _int(1),
         "relu_max_epochs": _int(1),
         "relu_tol": Spec("float", minimum=0.0),
+        "cmap_seeds": _ints(0),
         "seed": _SEED,
         "sim_n_genes": _int(20),
         "sim_cell_types": Spec("list[str]", min_items=2, unique=True),

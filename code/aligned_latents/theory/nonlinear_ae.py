@@ -35,6 +35,7 @@ __all__ = [
     "encode",
     "make_autoencoder",
     "train_autoencoder",
+    "train_autoencoders",
 ]
 
 #: ``history['stopped']`` when the epoch loss changed by less than ``tol`` (the
@@ -240,15 +241,12 @@ def train_autoencoder(
     torch.manual_seed(config.seed)
     model = make_autoencoder(X.shape[1], config.hidden, config.negative_slope).to(dev)
     meta_path = weights_path.with_suffix(".json") if weights_path else None
-    if weights_path and weights_path.is_file():
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        if meta.get("config") == record:
-            from safetensors.torch import load_file
-
-            model.load_state_dict(load_file(str(weights_path), device=str(dev)))
-            meta.update(loaded=True, weights_path=str(weights_path))
-            note_network(desc, meta.get("device", "unrecorded"), reloaded=True)
-            return model.eval(), meta
+    meta = _cached_meta(weights_path, record)
+    if meta is not None:
+        _load_weights(model, weights_path, dev)
+        meta.update(loaded=True, weights_path=str(weights_path))
+        note_network(desc, meta.get("device", "unrecorded"), reloaded=True)
+        return model, meta
 
     before = torch.get_num_threads()
     if threads is not None:
@@ -270,6 +268,130 @@ def train_autoencoder(
         meta_path.write_text(json.dumps(history))
     history["weights_path"] = str(weights_path) if weights_path else None
     return model, history
+
+
+def _cached_meta(weights_path: Path | None, record: dict) -> dict | None:
+    """The stored history of the weights at ``weights_path`` when they exist and were
+    trained with the configuration ``record``; else None (they must be trained)."""
+    if weights_path is None or not weights_path.is_file():
+        return None
+    meta_path = weights_path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    return meta if meta.get("config") == record else None
+
+
+def _load_weights(model, weights_path: Path, dev):
+    """Load the cached weights at ``weights_path`` into ``model``; returns it in eval mode."""
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(str(weights_path), device=str(dev)))
+    return model.eval()
+
+
+def _train_in_worker(x_path: str, config: TrainConfig, weights_dir: str, prefix: str,
+                     desc: str) -> dict:
+    """One network of :func:`train_autoencoders`, in a worker process: trains on one
+    thread and saves the weights in the cache; returns the history."""
+    X = np.load(x_path)
+    _, history = train_autoencoder(X, config, weights_dir=weights_dir, prefix=prefix,
+                                   device="cpu", threads=1, progress=False, desc=desc)
+    return history
+
+
+def train_autoencoders(
+    X,
+    configs,
+    *,
+    weights_dir: str | Path,
+    prefix: str = "leaky_relu",
+    device=None,
+    workers: int | None = None,
+    progress: bool = True,
+    desc: str = "autoencoder",
+) -> list:
+    """:func:`train_autoencoder` for several configurations (one per seed), the networks
+    not in the cache trained side by side in ``workers`` processes on a CPU.
+
+    Each network is trained exactly as :func:`train_autoencoder` trains it on one thread
+    (same code, same seed, same data; the weights are bit-identical to a serial run, which
+    ``tests/test_nonlinear_ae.py`` checks), in a fresh process, and saved in the cache
+    ``weights_dir``; this process then loads it. On a CUDA device, with ``workers=1``, or
+    with at most one network to train, they are trained here one after the other. Each
+    worker holds its own copy of ``X`` (``workers`` times its memory).
+
+    Parameters
+    ----------
+    X : array-like (n, d)
+    configs : iterable of TrainConfig
+    weights_dir : str or Path
+        The weights' cache (required: the workers hand the weights over through it).
+    prefix, device, progress : as for :func:`train_autoencoder`
+    workers : int >= 1, optional
+        Processes; default the number of CPUs, at most the number of networks to train.
+    desc : str
+        Label; each network's is ``"<desc>, seed <seed>"``.
+
+    Returns
+    -------
+    list of (model, history)
+        In the order of ``configs``; ``history`` as :func:`train_autoencoder` returns it
+        (``loaded=True`` only for weights found in the cache before this call).
+    """
+    import multiprocessing
+    import os
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    from aligned_latents.util.device import torch_device
+    from aligned_latents.util.execution import note_network
+
+    configs = list(configs)
+    if not configs or not all(isinstance(c, TrainConfig) for c in configs):
+        raise TypeError("configs must be a non-empty list of TrainConfig")
+    if weights_dir is None:
+        raise ValueError("train_autoencoders needs a weights_dir (the weights' cache)")
+    if workers is not None:
+        workers = check_int(workers, "workers", minimum=1)
+    X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
+    weights_dir = Path(weights_dir)
+    labels = [f"{desc}, seed {c.seed}" for c in configs]
+    todo = [i for i, c in enumerate(configs)
+            if _cached_meta(weights_dir / c.weights_file(X, prefix), c.record(X)) is None]
+    n_workers = min(workers or os.cpu_count() or 1, len(todo))
+    histories = {}
+    if torch_device(device).type == "cpu" and n_workers > 1:
+        weights_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=weights_dir, prefix=".train-") as tmp:
+            x_path = str(Path(tmp) / "X.npy")
+            np.save(x_path, X)
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
+                futures = {pool.submit(_train_in_worker, x_path, configs[i],
+                                       str(weights_dir), prefix, labels[i]): i
+                           for i in todo}
+                bar = tqdm(total=len(todo), disable=not progress, unit="network",
+                           desc=f"{desc}: {len(todo)} networks on {n_workers} processes")
+                for future in as_completed(futures):
+                    histories[futures[future]] = future.result()
+                    bar.update()
+                bar.close()
+    out = []
+    for i, config in enumerate(configs):
+        if i not in histories:  # cached before this call, or trained here
+            out.append(train_autoencoder(X, config, weights_dir=weights_dir, prefix=prefix,
+                                         device=device, threads=1, progress=progress,
+                                         desc=labels[i]))
+            continue
+        dev = torch_device(device)
+        _torch().manual_seed(config.seed)  # the global generator ends as after a reload
+        model = make_autoencoder(X.shape[1], config.hidden, config.negative_slope).to(dev)
+        path = weights_dir / config.weights_file(X, prefix)
+        note_network(labels[i], histories[i]["device"], reloaded=False)
+        out.append((_load_weights(model, path, dev),
+                    {**histories[i], "weights_path": str(path)}))
+    return out
 
 
 def _train(model, data, config: TrainConfig, progress: bool, desc: str) -> dict:
