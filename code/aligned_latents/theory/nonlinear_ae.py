@@ -156,7 +156,7 @@ class TrainConfig:
         """The weights' file name: ``<prefix>-<hash>.safetensors``, the hash (16 hex
         digits) of the data and :meth:`record`."""
         h = hashlib.sha256()
-        h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+        h.update(np.ascontiguousarray(X, dtype=np.float32))  # its buffer, no bytes copy
         h.update(json.dumps(self.record(X), sort_keys=True, default=str).encode())
         return f"{prefix}-{h.hexdigest()[:16]}.safetensors"
 
