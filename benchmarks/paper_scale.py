@@ -227,6 +227,10 @@ def chapter(path: Path, n_words: int, out: dict, params: list[tuple[str, str]]) 
     claims = pd.read_csv(run_dir / "run" / "results" / "glove" / "claims.csv")
     out["chapter_claims"] = {"checks": len(claims),
                              "holds": int(claims["holds"].astype(bool).sum())}
+    thm1 = claims[claims["statement"] == "apph.linear_closed_form"]
+    out["chapter_theorem1_check"] = [  # GD against the closed form, and its convergence
+        {c: r[c] for c in ("quantity", "expected", "measured", "tolerance", "holds", "detail")}
+        for _, r in thm1.astype(str).iterrows()]
     out["chapter_verdicts"] = record.get("verdicts", {}).get("lines")
     shutil.rmtree(run_dir, ignore_errors=True)
 
