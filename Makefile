@@ -59,8 +59,8 @@ lint: install
 TEST_WORKERS ?= auto
 test: install lint data browser-deps book
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not exclusive" \
-	  --mpl --mpl-results-path=test-output/mpl --mpl-generate-summary=html
-	$(BIN)/python -m pytest -m exclusive
+	  --durations=12 --mpl --mpl-results-path=test-output/mpl --mpl-generate-summary=html
+	$(BIN)/python -m pytest -m exclusive --durations=1
 
 # Baselines of every figure and table (tests/baselines/data, tests/baselines/images) from the
 # current build of results/: run after `make book` when a figure or table changed on purpose,

@@ -397,44 +397,7 @@ def test_pages_execute_on_a_results_root(root, monkeypatch):
     assert (root / "intro" / "claims.csv").is_file()
 
 
-# -- Figure 1 ------------------------------------------------------------------------
-def _figure1_inputs(root):
-    pd.DataFrame({"space": ["original"] * 2 + ["linear_k2"] * 2, "pair": [0, 1, 0, 1],
-                  "word_a": ["able", "aware"] * 2, "word_b": ["unable", "unaware"] * 2,
-                  "xa": [0.0, 0.0, 0.0, 0.0], "ya": [0.0, 0.0, 0.0, 0.0],
-                  "xb": [1.0, 0.0, 1.0, 1.0], "yb": [0.0, 1.0, 0.1, 0.0]}
-                 ).to_csv(root / "glove" / "figure3.csv", index=False)
-    pd.DataFrame({"drug": ["d1", "d2"], "model": ["linear", "linear"],
-                  "cos_original": [0.1, 0.2], "cos_latent": [0.6, 0.7]}
-                 ).to_csv(root / "cmap" / "figure4.csv", index=False)
-
-
-def test_figure1_says_what_is_missing(root):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from aligned_latents.book.figures import intro
-
-    assert intro.missing_inputs(root / "intro") == ["glove/figure3.csv", "cmap/figure4.csv"]
-    intro.figure1(root / "intro")
-    _figure1_inputs(root)
-    assert intro.missing_inputs(root / "intro") == []
-    fig = intro.figure1(root / "intro")
-    assert sum(len([c for c in ax.texts if c.arrow_patch is not None])
-               for ax in fig.axes[:2]) == 4
-    assert len(fig.axes[2].collections) == 1
-
-
-def test_figure1_checks(root):
-    assert F.figure1_claims(root).rows == []
-    _figure1_inputs(root)
-    claims = F.figure1_claims(root)
-    rows = claims.frame()
-    assert list(rows["statement"]) == ["fig1", "fig1.b"] and rows["holds"].all()
-    assert list(rows["evidence"]) == ["substitute-data", "designed-data"]
-    assert float(rows["measured"].iloc[0]) == pytest.approx(1 / 1.01 ** 0.5)
-
-
+# -- Figure 1 (its drawing and checks: tests/test_frontpage_figure1.py) ----------------
 def test_figure1_cmap_panel_says_when_data_are_simulated(tmp_path):
     fig4 = tmp_path / "figure4.csv"
     assert "SIMULATED" in F.cmap_data_label(fig4)  # no data_source.json: never real

@@ -31,9 +31,10 @@ from aligned_latents.theory.linear_ae import asymmetric_encoder, theorem1_final
 from aligned_latents.util import paper
 from aligned_latents.util.validation import check_degree
 
-__all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "Benchmarks", "LatentSpace", "arrow_alignment",
-           "encode_linear", "evaluate", "gd_check", "leaky_space", "linear_model",
-           "linear_space", "load_benchmarks", "mds_pairs", "original_space", "table_rows"]
+__all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "REFERENCE_SIGNS", "Benchmarks", "LatentSpace",
+           "arrow_alignment", "encode_linear", "evaluate", "gd_check", "leaky_space",
+           "linear_model", "linear_space", "load_benchmarks", "mds_pairs", "original_space",
+           "table_rows"]
 
 #: Tables 1 and 2 of the paper (glove.840B.300d, 500,000 words; values:
 #: :mod:`aligned_latents.util.paper`), as tables to display beside ours.
@@ -114,10 +115,15 @@ def leaky_space(net, X, origin) -> LatentSpace:
 
 
 def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=None,
-             consume: bool = False) -> dict:
+             consume: bool = False, origin_neg_enc=None) -> dict:
     """All metrics of one latent space ``Z`` (rows = words) with encoded reference point
     ``origin_enc``: Table 1's row (corrected origin for wsim, as the paper's Table 1) and
     Table 2's row, plus per-question arrays (``cos``, ``paper_correct``, ``standard_correct``).
+
+    ``origin_neg_enc``: the encoded reference point of the other sign of ``u₁``,
+    ``-λ₁u₁`` (the paper fixes no sign, Appendix I.4); when given, the corrected wsim
+    from it too (``wsim_mturk771_neg``, ``wsim_men_neg``), so that a check can hold for
+    both signs (:data:`REFERENCE_SIGNS`).
 
     ``consume``: ``Z`` is given up (codes nobody else holds): the analogy search
     normalises it in place instead of copying it (one n x d matrix less at the peak; the
@@ -128,6 +134,9 @@ def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=Non
         "mturk771_default": ws.wsim(Z, bench.mturk771),
         "men_default": ws.wsim(Z, bench.men),
     }
+    if origin_neg_enc is not None:
+        out.update(wsim_mturk771_neg=ws.wsim(Z, bench.mturk771, origin_neg_enc),
+                   wsim_men_neg=ws.wsim(Z, bench.men, origin_neg_enc))
     cos = an.analogy_cosines(Z, bench.questions)
     out["analogy"] = float(cos.mean())
     out["cos"] = cos
@@ -137,6 +146,10 @@ def evaluate(Z, origin_enc, bench: Benchmarks, accuracy: bool = True, device=Non
                    paper_correct=pc, standard_correct=sc)
     return out
 
+
+#: The two signs of ``u₁`` in the corrected reference point ``o' = ±λ₁u₁``: the suffix
+#: of the corrected wsim keys of :func:`evaluate` (``wsim_men``, ``wsim_men_neg``), label.
+REFERENCE_SIGNS = {"": "+λ₁u₁", "_neg": "−λ₁u₁"}
 
 TABLE1_COLUMNS = ["model", "wsim_mturk771", "wsim_men", "analogy", "analogy_accuracy",
                   "analogy_accuracy_standard"]

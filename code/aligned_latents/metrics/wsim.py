@@ -11,8 +11,11 @@ encoded along with the words: ``o'`` becomes ``enc(o')``.
 
 Sign convention for ``u₁`` (an eigen-solver returns ``±u₁`` arbitrarily): we take the sign
 for which the words project positively on average, ``Σ_i x_iᵀ u₁ > 0``, so that ``o'`` lies
-on the data's side of the origin. :func:`top_singular` returns that ``u₁``; the chapter also
-shows what ``-u₁`` gives.
+on the data's side of the origin. :func:`top_singular` returns that ``u₁``. The paper fixes
+no sign (a singular vector is defined up to one; Appendix I.4 asks only for a reference point
+"along the stretching direction"), so the GloVe chapter computes the corrected ``wsim`` from
+both ``+λ₁u₁`` and ``-λ₁u₁`` (:func:`aligned_latents.applications.glove.evaluate`'s
+``origin_neg_enc``) and its checks of Tables 1-2 hold only when they hold for both.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from aligned_latents.book import style
 from aligned_latents.record.frontpage import (
     FIGURE1_SOURCES,
     cmap_data_label,
+    figure1a_seeds,
+    figure1a_spread,
     highest_linear_degree,
 )
 from aligned_latents.util.model_names import model_slug
@@ -24,10 +26,13 @@ def figure1(results) -> Figure:
 
     (a) negation pairs (``results/glove/figure3.csv``: MDS coordinates, ``space``
     original or ``linear_k2``), an arrow from each word to its negation, original beside
-    aligned; (b) drug signatures (``results/cmap/figure4.csv``): cosine similarity of
-    each drug's signatures in two cell types, original vs latent space, one colour per
-    model. A missing file leaves its panel with a message saying so
-    (:func:`missing_inputs` lists them). ``results`` is ``results/intro``; the inputs are
+    aligned: the picture of one MDS seed, its title giving that seed and the arrows'
+    alignment (mean pairwise cosine) for it and over every MDS seed
+    (``results/glove/mds_alignment_seeds.csv``, :func:`figure1a_seeds`); (b) drug
+    signatures (``results/cmap/figure4.csv``): cosine similarity of each drug's
+    signatures in two cell types, original vs latent space, one colour per model. A
+    missing file leaves its panel with a message saying so (:func:`missing_inputs`
+    lists them). ``results`` is ``results/intro``; the inputs are
     read from its siblings. The checks of the figure are
     :func:`aligned_latents.record.frontpage.figure1_claims`.
     """
@@ -45,9 +50,17 @@ def figure1(results) -> Figure:
         df = pd.read_csv(path_a)
         k_hi = highest_linear_degree(df["space"])
         space_hi = model_slug("linear", k_hi) if k_hi is not None else "linear"
+        seeds = figure1a_seeds(root)
+        notes = {"original": "", space_hi: ""}
+        if seeds is not None:
+            drawn = seeds[seeds["picture"]].iloc[0]
+            for space, col in (("original", "original"), (space_hi, "aligned")):
+                notes[space] = (f"\nMDS seed {drawn['seed']}: arrows' alignment "
+                                f"{drawn[col]:.2f}\n({figure1a_spread(seeds, col)})")
         for ax, space, title in [
                 (axes[0], "original", "(a) negation pairs, original GloVe"),
                 (axes[1], space_hi, f"(a) after linear autoencoding, k = {k_hi}")]:
+            title += notes[space]
             sub = df[df["space"] == space]
             for r in sub.to_dict("records"):
                 ax.annotate("", xy=(r["xb"], r["yb"]), xytext=(r["xa"], r["ya"]),
