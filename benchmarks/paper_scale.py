@@ -22,7 +22,8 @@ Measured (the file is written by a child process, so its memory is not counted):
   :func:`~aligned_latents.applications.glove.evaluate`
   (wsim with both reference points, analogy, analogy accuracy with both protocols; the
   encoded matrices are given up to the search, which normalises them in place) per
-  model (target: all three in < 10 minutes), and the peak growth after each;
+  model (target: all three in < 10 minutes), and the peak resident memory of each
+  step over the matrix (``step_peak_over_matrix``; ``VmHWM`` restarted between steps);
 * ``peak_rss_mb`` and ``peak_over_matrix``: the peak resident memory of the whole run
   (``resource.getrusage``), the interpreter and torch included, and its ratio to the
   float32 matrix (target: <= 3); ``peak_growth_over_matrix``: the same above the memory
@@ -36,8 +37,9 @@ Measured (the file is written by a child process, so its memory is not counted):
 fraction of the time (the search's memory grows with the words, not the questions).
 
 Usage: ``.venv/bin/python benchmarks/paper_scale.py [--words N] [--dim D] [--questions N]
-[--chapter] [--keep]`` (about 5 minutes at full size on a 2-core CPU without
-``--chapter``; use nohup). The last line printed is a JSON object.
+[--chapter | --chapter-only] [--seeds '[0]'] [--keep] [--reuse]`` (about 5 minutes at
+full size on a 2-core CPU without ``--chapter``; use nohup). The last line printed is a
+JSON object.
 """
 
 from __future__ import annotations
@@ -74,6 +76,34 @@ def peak_rss_mb() -> float:
     with open("/proc/self/status") as fh:
         line = next(ln for ln in fh if ln.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024.0
+
+
+def reset_peak() -> bool:
+    """Start a new peak (Linux: writing 5 to /proc/self/clear_refs sets ``VmHWM`` to the
+    memory now); False where that is refused (the peaks are then cumulative)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class StepPeaks:
+    """The peak resident memory of each step of the run, MiB (``VmHWM`` reset between
+    steps), and of the whole run (the largest of them)."""
+
+    def __init__(self):
+        self.steps: dict[str, float] = {}
+        self.overall = peak_rss_mb()
+        reset_peak()
+
+    def mark(self, name: str) -> float:
+        peak = peak_rss_mb()
+        self.steps[name] = peak
+        self.overall = max(self.overall, peak)
+        reset_peak()
+        return peak
 
 
 def current_rss_mb() -> float:
@@ -140,6 +170,15 @@ def write_file(
     return first
 
 
+def first_row(n_words: int, dim: int, seed: int = 0, chunk: int = 10_000) -> np.ndarray:
+    """The first row of values :func:`write_file` writes (its first draw), to check a
+    file kept from an earlier run (``--reuse``)."""
+    x = np.clip(np.random.default_rng(seed).normal(0.0, 0.35, size=(min(chunk, n_words),
+                                                                     dim)), -0.99999, 0.99999)[0]
+    ints = np.rint(np.abs(x) * 1e5).astype(np.int64)
+    return np.where(x < 0, -ints, ints) / 1e5
+
+
 def written(path: Path, n_words: int, dim: int) -> np.ndarray:
     """Write the file in a child process (its memory is not this run's peak); the first
     row of values."""
@@ -151,16 +190,25 @@ def written(path: Path, n_words: int, dim: int) -> np.ndarray:
     return np.array(json.loads(res.stdout.splitlines()[-1]))
 
 
-def chapter(path: Path, n_words: int, out: dict) -> None:
-    """The GloVe chapter on the file through ``aligned-latents rerun``: per-cell times,
-    the peak memory of the kernel (the largest process of the run) and the verdicts."""
+def chapter(path: Path, n_words: int, out: dict, params: list[tuple[str, str]]) -> None:
+    """The GloVe chapter on the file through ``aligned-latents rerun`` (with the extra
+    parameters ``params``): its time and CPU seconds (all its processes), per-cell
+    times, the peak memory of the kernel (the largest process of the run) and the
+    verdicts."""
     run_dir = Path(tempfile.mkdtemp(prefix="paper_scale_chapter_"))
     cmd = [sys.executable, "-m", "aligned_latents.runs.cli", "rerun", "glove",
            "-p", "embeddings", str(path), "-p", "vocab_size", str(n_words),
+           *[a for name, value in params for a in ("-p", name, value)],
            "--out", str(run_dir / "run"), "-q"]
+    out["chapter_params"] = dict(params)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     out["chapter_s"] = round(time.perf_counter() - t0, 1)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["chapter_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime
+                                 - before.ru_stime, 1)
+    out["load_avg_1min_after_chapter"] = os.getloadavg()[0]
     # ru_maxrss of the waited-for descendants: the largest one, the kernel
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     out["chapter_peak_rss_mb"] = round(peak, 1)
@@ -179,6 +227,10 @@ def chapter(path: Path, n_words: int, out: dict) -> None:
     claims = pd.read_csv(run_dir / "run" / "results" / "glove" / "claims.csv")
     out["chapter_claims"] = {"checks": len(claims),
                              "holds": int(claims["holds"].astype(bool).sum())}
+    thm1 = claims[claims["statement"] == "apph.linear_closed_form"]
+    out["chapter_theorem1_check"] = [  # GD against the closed form, and its convergence
+        {c: r[c] for c in ("quantity", "expected", "measured", "tolerance", "holds", "detail")}
+        for _, r in thm1.astype(str).iterrows()]
     out["chapter_verdicts"] = record.get("verdicts", {}).get("lines")
     shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -192,9 +244,16 @@ def main() -> None:
                          "reduced cost: the search's memory grows with the words)")
     ap.add_argument("--path", default="/tmp/paper_scale_glove.840B-shaped.txt")
     ap.add_argument("--keep", action="store_true", help="keep the text file")
+    ap.add_argument("--reuse", action="store_true",
+                    help="read the file at --path if it exists (written by an earlier run "
+                         "with the same --words and --dim and --keep) instead of writing it")
     ap.add_argument("--chapter", action="store_true",
                     help="also run the whole GloVe chapter on the file (aligned-latents "
                          "rerun): per-cell times, peak memory, verdicts")
+    ap.add_argument("--chapter-only", action="store_true",
+                    help="run only the chapter (no load and metrics in this process)")
+    ap.add_argument("--seeds", default=None,
+                    help="the chapter's leaky_seeds, e.g. '[0]' (default: the chapter's)")
     ap.add_argument("--write", metavar="PATH", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.words < 1 or args.dim < 1 or (args.questions is not None
@@ -211,10 +270,23 @@ def main() -> None:
     out["rss_after_imports_mb"] = round(rss0, 1)
 
     t0 = time.perf_counter()
-    first = written(path, args.words, args.dim)
+    if args.reuse and path.exists():
+        first = first_row(args.words, args.dim)
+    else:
+        first = written(path, args.words, args.dim)
     out["write_s"] = round(time.perf_counter() - t0, 1)
     size_mb = path.stat().st_size / 1e6
     out["file_mb"] = round(size_mb, 1)
+    params = [] if args.seeds is None else [("leaky_seeds", args.seeds)]
+    if args.chapter_only:
+        out["matrix_mib"] = round(args.words * args.dim * 4 / 2**20, 1)
+        try:
+            chapter(path, args.words, out, params)
+        finally:
+            if not args.keep:
+                path.unlink(missing_ok=True)
+        print(json.dumps(out))
+        return
     try:
         t0 = time.perf_counter()
         emb = load_text(path)
@@ -223,7 +295,7 @@ def main() -> None:
         matrix_mib = X.nbytes / 2**20
         out["matrix_mib"] = round(matrix_mib, 1)
         if args.chapter:
-            chapter(path, args.words, out)
+            chapter(path, args.words, out, params)
     finally:
         if not args.keep:
             path.unlink(missing_ok=True)
@@ -241,6 +313,7 @@ def main() -> None:
     print(f"load: {size_mb:.0f} MB in {load_s:.1f} s", flush=True)
 
     t_all = time.perf_counter()
+    peaks = StepPeaks()  # from here on, the peak of each step
     bench = gl.load_benchmarks(emb)
     if args.questions is not None:
         q = bench.questions
@@ -249,25 +322,28 @@ def main() -> None:
     out["questions_found"] = bench.questions.found
     lam, u1 = ws.top_singular(X)
     origin = lam * u1
-    results, seconds, peaks = {}, {}, {}
+    peaks.mark("benchmarks, top singular vector")
+    results, seconds = {}, {}
     for name, k in (("Original", None), ("Linear AE (k=1)", 1), ("Linear AE (k=2)", 2)):
         t0 = time.perf_counter()
         if k is None:
             Z, o = X, origin
         else:
             B = gl.linear_model(X, k)
+            peaks.mark(f"{name}: encoder")
             Z, o = gl.encode_linear(X, B), origin @ B
+            peaks.mark(f"{name}: codes")
         results[name] = gl.evaluate(Z, o, bench, consume=k is not None)
         del Z
+        peaks.mark(f"{name}: evaluate")
         seconds[name] = round(time.perf_counter() - t0, 1)
-        peaks[name] = round((peak_rss_mb() - rss0) / matrix_mib, 2)
         print(f"{name}: {seconds[name]} s", flush=True)
     t1, t2 = gl.table_rows(results)
-    peak = peak_rss_mb()
+    peak = peaks.overall
     out.update(
         metrics_s=round(time.perf_counter() - t_all, 1),
         model_s=seconds,
-        peak_growth_over_matrix_after_model=peaks,
+        step_peak_over_matrix={n: round(p / matrix_mib, 2) for n, p in peaks.steps.items()},
         peak_rss_mb=round(peak, 1),
         peak_over_matrix=round(peak / matrix_mib, 2),
         peak_growth_over_matrix=round((peak - rss0) / matrix_mib, 2),

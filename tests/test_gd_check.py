@@ -95,9 +95,62 @@ def test_diagonal_recursion_is_the_same_loop():
     np.testing.assert_allclose(np.diag(U.T @ res["A"] @ U), a, atol=1e-12)
 
 
+def _flat(n, d, seed=6):
+    """Random vectors: a flat spectrum, as benchmarks/paper_scale.py's 840B-shaped file."""
+    return np.random.default_rng(seed).normal(0.0, 0.35, size=(n, d)).astype(np.float32)
+
+
+def test_flow_gap_predicts_the_full_matrix_result():
+    # Appendix E's recursion on the singular values gives, before the run, the relative
+    # difference that full-matrix GD (in a random basis) then shows
+    res = gl.gd_check(_flat(600, 40), k=1, n_words=300, max_steps=20_000, rank=8,
+                      lr_scale=1.0, flow_tol=1.0)
+    assert res["lr_scale"] == 1.0 and res["converged"]
+    assert res["flow_gap"] == pytest.approx(res["rel_diff"], rel=1e-6)
+
+
+def test_flow_tol_halves_the_step_on_a_flat_spectrum():
+    # at the stability-derived step every direction of a flat spectrum moves at the
+    # largest rate: GD converges, but to its own limit, O(step) from the flow's
+    X = _flat(600, 40)
+    kw = {"k": 1, "n_words": 300, "max_steps": 20_000, "rank": 8}
+    big = gl.gd_check(X, lr_scale=1.0, **kw)
+    assert big["converged"] and big["rel_diff"] > 1e-2
+    small = gl.gd_check(X, lr_scale=1.0, flow_tol=5e-3, **kw)
+    assert small["lr_scale"] < 1.0 and small["converged"]
+    assert small["flow_gap"] <= 5e-3
+    assert small["rel_diff"] == pytest.approx(small["flow_gap"], rel=1e-6)
+    # the largest such step: twice it misses flow_tol
+    twice = gl.gd_check(X, lr_scale=2 * small["lr_scale"], flow_tol=1.0, **kw)
+    assert twice["flow_gap"] > 5e-3
+
+
+def test_data_gram_over_blocks():
+    X = _flat(1000, 7)
+    Y = X.astype(np.float64)
+    want = Y.T @ Y
+    np.testing.assert_array_equal(lae.data_gram(X, chunk=5000), want)  # one block
+    np.testing.assert_allclose(lae.data_gram(X, chunk=64), want, rtol=1e-13)
+    bad = X.copy()
+    bad[700, 3] = np.inf
+    with pytest.raises(ValueError, match="non-finite"):
+        lae.data_gram(bad, chunk=64)
+    with pytest.raises(ValueError, match="chunk"):
+        lae.data_gram(X, chunk=0)
+    # several degrees from one Gram matrix: the same encoders
+    G = lae.data_gram(X)
+    for k in (0, 2):
+        np.testing.assert_array_equal(lae.asymmetric_encoder(X, k, gram=G),
+                                      lae.asymmetric_encoder(X, k))
+    with pytest.raises(ValueError, match="gram"):
+        lae.asymmetric_encoder(X, 1, gram=G[:3])
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
+        {"flow_tol": 0.0},
+        {"halvings": -1},
         {"rank": 0},
         {"n_words": 0},
         {"lr_scale": -1.0},

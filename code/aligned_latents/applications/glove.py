@@ -64,9 +64,11 @@ def load_benchmarks(emb: Embeddings) -> Benchmarks:
                       ws.lookup_pairs("men", emb))
 
 
-def linear_model(X, k: int) -> np.ndarray:
-    """Theorem 1's encoder ``B_inf`` (d x d, symmetric) for ``A0 = 0, B0 = ((1/N)XᵀX + I)^k``."""
-    return asymmetric_encoder(X, check_degree(k))
+def linear_model(X, k: int, gram=None) -> np.ndarray:
+    """Theorem 1's encoder ``B_inf`` (d x d, symmetric) for ``A0 = 0, B0 = ((1/N)XᵀX + I)^k``
+    (``gram``: ``XᵀX`` by :func:`aligned_latents.theory.linear_ae.data_gram`, when several
+    degrees share it)."""
+    return asymmetric_encoder(X, check_degree(k), gram=gram)
 
 
 def encode_linear(X, B, chunk: int = 8192) -> np.ndarray:
@@ -167,7 +169,7 @@ def table_rows(results: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def gd_check(X, k: int = 1, n_words: int = 2000, max_steps: int = 200_000,
              lr_scale: float = 0.5, grad_tol: float = 1e-10, seed: int = 0,
-             rank: int = 50) -> dict:
+             rank: int = 50, flow_tol: float | None = None, halvings: int = 12) -> dict:
     """Theorem 1 checked by gradient descent on words: train ``f(x) = A B x`` by plain
     full-batch gradient descent from ``A0 = 0, B0 = ((1/n)XᵀX + I)^k`` and compare with
     the closed form (Appendix E; :func:`aligned_latents.theory.linear_ae.asymmetric_encoder`).
@@ -191,20 +193,31 @@ def gd_check(X, k: int = 1, n_words: int = 2000, max_steps: int = 200_000,
     that gradient descent tracks gradient flow (its conserved quantity ``AᵀA - BBᵀ``
     drifts by O(step), see the chapter).
 
+    How far that step's gradient descent must end from gradient flow is known before it
+    runs: Appendix E's recursion on the subsample's singular values
+    (:func:`aligned_latents.theory.linear_ae.gd_flow_gap`) gives it (``flow_gap``). With
+    ``flow_tol``, the step is halved (at most ``halvings`` times) until that predicted
+    gap is at most ``flow_tol``, or until halving no longer lowers it (the step budget,
+    not the step, then limits it): on a flat spectrum (random vectors) every direction
+    moves at the largest step and GD's own limit is 0.1 away from the flow's at
+    ``lr_scale = 1``, on glove.6B.50d 1e-3. The step never depends on the full-matrix
+    run it sets up.
+
     Returns
     -------
     dict
         ``d`` (dimension of the data), ``r`` (dimension gradient descent ran in),
         ``space`` (``'all d coordinates'`` or ``'top-r principal subspace'``),
         ``n_words``, ``steps``, ``lr`` (on Eq. (1)), ``grad_norm`` (``‖∇L‖``, Eq. (1)),
-        ``converged`` (the gradient rule stopped it), ``seconds``, ``rel_diff``
+        ``converged`` (the gradient rule stopped it), ``seconds``, ``lr_scale`` (after
+        the halvings), ``flow_gap`` (predicted ``rel_diff`` at that step), ``rel_diff``
         (``‖B_GD - B_closed‖_F / ‖B_closed‖_F``), ``interp`` (``‖A B - I‖₂``),
         ``B_gd``, ``B_closed`` (r x r), ``sv_gd``, ``sv_closed``, ``sv_pred`` (singular
         values, descending).
     """
     import time
 
-    from aligned_latents.theory.linear_ae import train_linear_gd
+    from aligned_latents.theory.linear_ae import gd_flow_gap, train_linear_gd
     from aligned_latents.util.validation import as_finite_array, check_int, check_positive
 
     k = check_degree(k)
@@ -214,6 +227,9 @@ def gd_check(X, k: int = 1, n_words: int = 2000, max_steps: int = 200_000,
     lr_scale = check_positive(lr_scale, "lr_scale")
     grad_tol = check_positive(grad_tol, "grad_tol")
     seed = check_int(seed, "seed", minimum=0)
+    halvings = check_int(halvings, "halvings", minimum=0)
+    if flow_tol is not None:
+        flow_tol = check_positive(flow_tol, "flow_tol")
     X = np.asarray(X)
     if X.ndim != 2 or min(X.shape) == 0:
         raise ValueError(f"X must be a non-empty (words, d) matrix, got shape "
@@ -232,7 +248,19 @@ def gd_check(X, k: int = 1, n_words: int = 2000, max_steps: int = 200_000,
     r = sub.shape[1]
     G = sub.T @ sub
     B0 = np.linalg.matrix_power(G / n + np.eye(r), k)
-    lr = float(lr_scale / (2.0 * np.linalg.eigvalsh(G)[-1] * np.linalg.norm(B0, 2) ** 2))
+    s2 = np.clip(np.linalg.eigvalsh(G), 0.0, None)  # ascending; B0's eigenvalues follow
+    lr = float(lr_scale / (2.0 * s2[-1] * np.linalg.norm(B0, 2) ** 2))
+    gap = None
+    if flow_tol is not None:
+        sv, b0 = np.sqrt(s2), (s2 / n + 1.0) ** k
+        gap = gd_flow_gap(sv, b0, lr, max_steps)[0]
+        for _ in range(halvings):
+            if gap <= flow_tol:
+                break
+            half = gd_flow_gap(sv, b0, lr / 2.0, max_steps)[0]
+            if half >= gap:
+                break
+            lr, lr_scale, gap = lr / 2.0, lr_scale / 2.0, half
     t0 = time.perf_counter()
     gd = train_linear_gd(sub, np.zeros((r, r)), B0, lr, max_steps=max_steps, tol=None,
                          check_every=1000, grad_tol=2.0 * n * grad_tol,
@@ -245,7 +273,7 @@ def gd_check(X, k: int = 1, n_words: int = 2000, max_steps: int = 200_000,
     _, b_pred = theorem1_final(0.0, np.sort(np.linalg.eigvalsh(B0))[::-1])
     return {"d": d, "r": r, "space": space, "n_words": n, "steps": gd["steps"],
             "lr": lr, "grad_norm": gd["grad_norm"], "converged": gd["converged"],
-            "seconds": seconds,
+            "seconds": seconds, "lr_scale": lr_scale, "flow_gap": gap,
             "rel_diff": float(np.linalg.norm(B - B_closed) / np.linalg.norm(B_closed)),
             "interp": float(np.linalg.norm(A @ B - np.eye(r), 2)),
             "B_gd": B, "B_closed": B_closed, "sv_gd": sv_gd, "sv_closed": sv_closed,

@@ -19,6 +19,8 @@ from scipy.stats import spearmanr
 
 from aligned_latents.applications import glove as gl
 from aligned_latents.metrics import analogy as an
+from aligned_latents.metrics.vectors import project_rows
+from aligned_latents.theory.linear_ae import data_gram
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int
 
 __all__ = ["SWEEP_COLUMNS", "companion_accuracy", "degree_sweep", "relation_mds",
@@ -58,9 +60,10 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     if not ks:
         raise ValueError("degree_sweep needs at least one degree")
     o = as_finite_array(origin, "origin", ndim=1)
+    gram = data_gram(X)  # one pass over X for every degree
     rows = []
     for k in ks:
-        B = gl.linear_model(X, k)
+        B = gl.linear_model(X, k, gram=gram)
         r = gl.evaluate(gl.encode_linear(X, B), o @ B, bench, accuracy=False)
         rows.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
@@ -73,7 +76,7 @@ def _rank_correlation(X, norms, gram, total, n):
     u1 = evecs[:, -1]
     if total @ u1 < 0:
         u1 = -u1
-    cos = (np.asarray(X[:n], dtype=np.float64) @ u1) / norms[:n]
+    cos = project_rows(X[:n], u1) / norms[:n]  # no float64 copy of X
     rho = spearmanr(np.arange(n), cos).statistic if n > 2 else np.nan
     return float(np.sqrt(max(evals[-1], 0.0))), float(rho)
 

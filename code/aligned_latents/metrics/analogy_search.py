@@ -140,28 +140,34 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048):
     ``c``, as ``(rows, offsets)``: column ``c``'s rows are
     ``rows[offsets[c]:offsets[c+1]]``, in increasing order. Every row left out has
     ``Vn[j] · cols[c] < tau[c]`` as computed here (one float32 matrix product per block
-    of rows, into a reused buffer)."""
+    of rows, into a reused buffer).
+
+    Each listed pair is kept as one int64 key ``c·n + j`` and the keys are sorted: 8
+    bytes a pair between the blocks and at most three such arrays at once (about 50 MB
+    for the 2.1 million pairs of the Google set on 500,000 random vectors; row and
+    column arrays sorted by an arg-sort took twice that)."""
     import torch
 
-    dev = Vn.device
+    dev, n = Vn.device, len(Vn)
     colsT = cols.T.contiguous()
     buf = torch.empty(rows_per_block, len(cols), dtype=Vn.dtype, device=dev)
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
-    found_r, found_c = [], []
-    for s in range(0, len(Vn), rows_per_block):
+    keys = []
+    for s in range(0, n, rows_per_block):
         blk = Vn[s : s + rows_per_block]
         F, M = buf[: len(blk)], mask[: len(blk)]
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
         nz = M.nonzero()
-        found_r.append(nz[:, 0] + s)
-        found_c.append(nz[:, 1])
-    r, c = torch.cat(found_r), torch.cat(found_c)
-    order = torch.argsort(c, stable=True)
-    counts = torch.bincount(c, minlength=len(cols))
+        keys.append(nz[:, 1] * n + (nz[:, 0] + s))
+    del buf, mask
+    key = torch.cat(keys)
+    del keys
+    key = torch.sort(key).values  # by column, then row
+    counts = torch.bincount(torch.div(key, n, rounding_mode="floor"), minlength=len(cols))
     offsets = torch.zeros(len(cols) + 1, dtype=torch.int64, device=dev)
     offsets[1:] = torch.cumsum(counts, 0)
-    return r[order], offsets
+    return key.remainder_(n), offsets
 
 
 class num_threads:

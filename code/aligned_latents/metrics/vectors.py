@@ -41,6 +41,20 @@ def rowwise_cosine(a, b, zero: str = "raise") -> np.ndarray:
     return dots / (na * nb)
 
 
+def project_rows(X, u, chunk: int = 8192) -> np.ndarray:
+    """``X @ u`` in float64 (one projection per row: ``x_i · u``), over blocks of
+    ``chunk`` rows converted to float64 in turn: no float64 copy of a float32 ``X``
+    (``X @ u`` with a float64 ``u`` makes one: 1.2 GB for 500,000 x 300)."""
+    X = np.asarray(X)
+    u = as_finite_array(u, "u", ndim=1)
+    if X.ndim != 2 or X.shape[1] != len(u):
+        raise ValueError(f"X must be an (n, {len(u)}) matrix, got shape {X.shape}")
+    out = np.empty(len(X))
+    for s in range(0, len(X), chunk):
+        out[s:s + chunk] = np.asarray(X[s:s + chunk], dtype=np.float64) @ u
+    return out
+
+
 def minmax_rows(x) -> np.ndarray:
     """Min-max scale each profile (row) to [0, 1] (Section 6.3's processing, after log2)."""
     x = as_finite_array(x, "profiles", ndim=2)
