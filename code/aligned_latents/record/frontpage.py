@@ -360,14 +360,17 @@ def evidence_markdown(verdicts: pd.DataFrame) -> str:
     ev = strongest_evidence(verdicts)
     kinds = [e for e in (*EVIDENCE, "none") if (ev == e).any()]
     ct = pd.crosstab(verdicts["verdict"], ev)
-    lines = ["| verdict | " + " | ".join(_EVIDENCE_HEAD[k] for k in kinds) + " | all |",
-             "|---|" + "---:|" * (len(kinds) + 1)]
+    def whole(text) -> str:  # a heading or a count never breaks inside a word
+        return f'<span class="al-nobreak">{text}</span>'
+
+    lines = ["| verdict | " + " | ".join(whole(_EVIDENCE_HEAD[k]) for k in kinds)
+             + f" | {whole('all')} |", "|---|" + "---:|" * (len(kinds) + 1)]
     for verdict in [x for x in VERDICTS + GAPS if x in ct.index]:
-        cells = [str(int(ct.loc[verdict].get(k, 0))) for k in kinds]
-        lines.append(f"| {_verdict_cell(verdict)} | " + " | ".join(cells)
-                     + f" | {int(ct.loc[verdict].sum())} |")
-    lines.append("| all | " + " | ".join(str(int((ev == k).sum())) for k in kinds)
-                 + f" | {len(verdicts)} |")
+        cells = [int(ct.loc[verdict].get(k, 0)) for k in kinds]
+        lines.append(f"| {_verdict_cell(verdict)} | " + " | ".join(map(whole, cells))
+                     + f" | {whole(int(ct.loc[verdict].sum()))} |")
+    lines.append("| all | " + " | ".join(whole(int((ev == k).sum())) for k in kinds)
+                 + f" | {whole(len(verdicts))} |")
     return "\n".join(lines)
 
 
