@@ -36,10 +36,12 @@ def verdict_line(claims, statement: str, label: str) -> str:
     n, ok = len(df), int(df["holds"].sum())
     checks = "1 check" if n == 1 else f"{n} checks"
     held = "holds" if n == 1 else "hold"
-    noise = [f"{r['quantity']}: " + (f"none, {too_few_seeds(r)} ("
-                                      f"{r['detail'].split(';')[0]})" if too_few_seeds(r)
-                                      else r["detail"].split(";")[0])
-             for r in df.to_dict("records") if check_kind(r["check"]) in SEED_CHECKS]
+    noise = []
+    for r in df.to_dict("records"):
+        if check_kind(r["check"]) in SEED_CHECKS:
+            spread, few = r["detail"].split(";")[0], too_few_seeds(r)
+            noise.append(f"{r['quantity']}: " + (f"none, {few} ({spread})" if few
+                                                 else spread))
     extra = (" Noise scale: " + "; ".join(noise) + ".") if noise else ""
     return (f"**Verdict — {label}: {verdict}** ({ev}; {ok} of {checks} {held}; "
             f"[all verdicts](intro.html#verdicts \"{statement}\")).{extra}")

@@ -360,6 +360,7 @@ def evidence_markdown(verdicts: pd.DataFrame) -> str:
     ev = strongest_evidence(verdicts)
     kinds = [e for e in (*EVIDENCE, "none") if (ev == e).any()]
     ct = pd.crosstab(verdicts["verdict"], ev)
+
     def whole(text) -> str:  # a heading or a count never breaks inside a word
         return f'<span class="al-nobreak">{text}</span>'
 

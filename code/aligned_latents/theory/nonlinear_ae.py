@@ -356,12 +356,14 @@ def train_autoencoders(
         workers = check_int(workers, "workers", minimum=1)
     X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
     weights_dir = Path(weights_dir)
+    dev = torch_device(device)
     labels = [f"{desc}, seed {c.seed}" for c in configs]
-    todo = [i for i, c in enumerate(configs)
-            if _cached_meta(weights_dir / c.weights_file(X, prefix), c.record(X)) is None]
+    paths = [weights_dir / c.weights_file(X, prefix) for c in configs]  # hashes X once
+    todo = [i for i, (c, path) in enumerate(zip(configs, paths))
+            if _cached_meta(path, c.record(X)) is None]
     n_workers = min(workers or os.cpu_count() or 1, len(todo))
     histories = {}
-    if torch_device(device).type == "cpu" and n_workers > 1:
+    if dev.type == "cpu" and n_workers > 1:
         weights_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=weights_dir, prefix=".train-") as tmp:
             x_path = str(Path(tmp) / "X.npy")
@@ -384,13 +386,11 @@ def train_autoencoders(
                                          device=device, threads=1, progress=progress,
                                          desc=labels[i]))
             continue
-        dev = torch_device(device)
         _torch().manual_seed(config.seed)  # the global generator ends as after a reload
         model = make_autoencoder(X.shape[1], config.hidden, config.negative_slope).to(dev)
-        path = weights_dir / config.weights_file(X, prefix)
         note_network(labels[i], histories[i]["device"], reloaded=False)
-        out.append((_load_weights(model, path, dev),
-                    {**histories[i], "weights_path": str(path)}))
+        out.append((_load_weights(model, paths[i], dev),
+                    {**histories[i], "weights_path": str(paths[i])}))
     return out
 
 
