@@ -39,6 +39,7 @@ import pandas as pd
 
 from aligned_latents.metrics.analogy_search import (
     QuestionRows,
+    low_rank_rows,
     num_threads,
     search_exhaustive,
     search_pruned,
@@ -153,6 +154,7 @@ def analogy_accuracy(
     threads: int | None = 1,
     info: dict | None = None,
     overwrite: bool = False,
+    low_rank: bool = True,
 ):
     """Analogy accuracy, paper protocol and standard 3CosAdd (see the module docstring).
 
@@ -196,6 +198,12 @@ def analogy_accuracy(
         question words, all that the paper protocol reads of them
         (:class:`~aligned_latents.metrics.analogy_search.QuestionRows`): one n x d
         matrix in memory instead of two; the same predictions.
+    low_rank : bool
+        Pruned search: when the vocabulary is numerically of low rank (at most half its
+        dimension, as the Leaky ReLU codes ``B x + b``: rank 51 in R^400), scan the
+        uncertified questions on its ``r``-dim coordinates with proved bounds
+        (:func:`~aligned_latents.metrics.analogy_search.low_rank_rows`); the same
+        predictions.
 
     Returns
     -------
@@ -243,6 +251,10 @@ def analogy_accuracy(
         Vn = V / norms
     del norms
     preds = []
+    factors = None
+    if search == "pruned" and low_rank:
+        with torch.no_grad(), num_threads(threads if dev.type == "cpu" else None):
+            factors = low_rank_rows(Vn, block)
     with torch.no_grad():
         for protocol in protocols:
             t = targets(V, Vn, idx, protocol)
@@ -264,6 +276,7 @@ def analogy_accuracy(
                         list_size,
                         stats,
                         ref_threads=caller,
+                        low_rank=factors,
                     )
                 if info is not None:
                     info[protocol] = stats

@@ -135,7 +135,7 @@ def _list_thresholds(Vn, cols, list_size: int, sample: int = 8192):
     return torch.cat(out)
 
 
-def _column_lists(Vn, cols, tau, rows_per_block: int = 2048):
+def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     """The vocabulary rows ``j`` with float32 ``Vn[j] · cols[c] >= tau[c]``, per column
     ``c``, as ``(rows, offsets)``: column ``c``'s rows are
     ``rows[offsets[c]:offsets[c+1]]``, in increasing order. Every row left out has
@@ -145,16 +145,32 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048):
     Each listed pair is kept as one int64 key ``c·n + j`` and the keys are sorted: 8
     bytes a pair between the blocks and at most three such arrays at once (about 50 MB
     for the 2.1 million pairs of the Google set on 500,000 random vectors; row and
-    column arrays sorted by an arg-sort took twice that)."""
+    column arrays sorted by an arg-sort took twice that).
+
+    With ``low_rank`` (:class:`LowRankRows` of ``Vn``) the products are taken on the
+    r-dim coordinates instead (``fl32(C[j] · p32_c)``, :meth:`LowRankRows.project`),
+    and a third array is returned: per column ``c`` a bound ``ε_c`` (float64) such
+    that every row left out has the *exact* ``Vn[j] · cols[c] < tau[c] + ε_c``.
+    Without it, ``ε_c = 0`` (the rows left out are below ``tau[c]`` in float32, within
+    the float32 error that :func:`search_pruned`'s margin counts)."""
     import torch
 
     dev, n = Vn.device, len(Vn)
-    colsT = cols.T.contiguous()
+    if low_rank is not None:
+        pc, E, _ = low_rank.project(cols)
+        colsT, extra = pc.T.contiguous(), E.amax(dim=1)
+        rows_per_block = low_rank.block
+    else:
+        colsT = cols.T.contiguous()
+        extra = torch.zeros(len(cols), dtype=torch.float64, device=dev)
     buf = torch.empty(rows_per_block, len(cols), dtype=Vn.dtype, device=dev)
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
     keys = []
     for s in range(0, n, rows_per_block):
-        blk = Vn[s : s + rows_per_block]
+        if low_rank is not None:
+            blk = low_rank.C[s : s + rows_per_block]
+        else:
+            blk = Vn[s : s + rows_per_block]
         F, M = buf[: len(blk)], mask[: len(blk)]
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
@@ -167,7 +183,7 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048):
     counts = torch.bincount(torch.div(key, n, rounding_mode="floor"), minlength=len(cols))
     offsets = torch.zeros(len(cols) + 1, dtype=torch.int64, device=dev)
     offsets[1:] = torch.cumsum(counts, 0)
-    return key.remainder_(n), offsets
+    return key.remainder_(n), offsets, extra
 
 
 class num_threads:
@@ -319,6 +335,7 @@ def search_pruned(
     list_size=2048,
     stats=None,
     ref_threads=None,
+    low_rank=None,
 ):
     """The predictions of :func:`search_exhaustive` (same ``chunk``, ``block``) without
     scoring every question against every word.
@@ -359,34 +376,61 @@ def search_pruned(
     n_a = len(a_keys)
     cols = torch.cat([W[a_keys[:, 1]] - W[a_keys[:, 0]], W[b_keys]])
     tau = _list_thresholds(Vn, cols, list_size)
-    rows, offsets = _column_lists(Vn, cols, tau)
-    va, ja = _listed_top2(Vn, idx, t, exclude, rows, offsets, a_inv, 0)
-    vb, jb = _listed_top2(Vn, idx, t, exclude, rows, offsets, b_inv, n_a)
+    rows, offsets, extra = _column_lists(Vn, cols, tau, low_rank=low_rank)
+    if low_rank is not None:  # listed rows scored on the r-dim coordinates
+        src, tq, E, _ = low_rank.C, *low_rank.project(t)
+    else:
+        src, tq = Vn, t
+    va, ja = _listed_top2(src, idx, tq, exclude, rows, offsets, a_inv, 0)
+    vb, jb = _listed_top2(src, idx, tq, exclude, rows, offsets, b_inv, n_a)
     vals, js = torch.cat([va, vb], 1), torch.cat([ja, jb], 1)
     top = vals.argmax(dim=1, keepdim=True)
     best = vals.gather(1, top).squeeze(1).double()
     pred = js.gather(1, top).squeeze(1)
     runner_up = vals.masked_fill(js == pred[:, None], -torch.inf).amax(dim=1).double()
 
-    vmax = float(Vn.norm(dim=1).max()) * (1.0 + 1e-4)  # float32 norm: rel. error < 1e-5
+    vmax = float(_row_norms(Vn).max()) * (1.0 + 1e-4)  # float32 norm: rel. error < 1e-5
     g = _error_scale(d, vmax)
     cnorm = cols.double().norm(dim=1)
     tn = t.double().norm(dim=1)
-    margin = 6.0 * g * (tn + cnorm[a_inv] + cnorm[n_a + b_inv])
     window = 4.0 * g * tn
-    bound = tau.double()[a_inv] + tau.double()[n_a + b_inv]
-    certified = (best - bound > margin) & (runner_up < best - window)
+    if low_rank is None:
+        margin = 6.0 * g * (tn + cnorm[a_inv] + cnorm[n_a + b_inv])
+        bound = tau.double()[a_inv] + tau.double()[n_a + b_inv]
+        certified = (best - bound > margin) & (runner_up < best - window)
+    else:  # see the docstring's last paragraph
+        slack = 1.0 + 1e-12
+        emax = E.amax(dim=1)
+        G = g * tn * (1.0 + _gamma64(d + 2)) * slack
+        tau = tau.double() + extra
+        ab = (cnorm[a_inv] + cnorm[n_a + b_inv]) * (1.0 + _gamma64(d + 2))
+        bound = (tau[a_inv] + tau[n_a + b_inv] + _U32 * ab * vmax) * slack
+        lower = best - emax - G  # <= the winner's reference score, any float32 score
+        certified = (lower - G > bound) & (runner_up + emax + G < lower)
+        best = lower
     rest = (~certified).nonzero().squeeze(1)
-    n_ties = 0
+    n_ties = n_low_rank = 0
     if len(rest):
         start = torch.where(
             torch.isfinite(best[rest]),
             best[rest] - window[rest],
             torch.full_like(best[rest], -torch.inf),
         )
-        _, cq, cj, _ = _scan_window(
-            Vn, idx[rest], t[rest], exclude, start, window[rest], chunk, block
-        )
+        full = torch.arange(len(rest), device=dev)
+        cq = cj = torch.zeros(0, dtype=torch.int64, device=dev)
+        if low_rank is not None:
+            declined, cq, cj = _scan_low_rank(
+                low_rank, Vn, idx[rest], t[rest], exclude, best[rest], vmax, chunk
+            )
+            full = declined.nonzero().squeeze(1)
+            n_low_rank = len(rest) - len(full)
+        if len(full):
+            r_full = rest[full]
+            _, fq, fj, _ = _scan_window(
+                Vn, idx[r_full], t[r_full], exclude, start[full], window[r_full], chunk,
+                block,
+            )
+            cq, cj = torch.cat([cq, full[fq]]), torch.cat([cj, fj])
         pred[rest] = 0  # every word excluded: row 0, as the reference
         counts = torch.bincount(cq, minlength=len(rest))
         single = (counts == 1).nonzero().squeeze(1)
@@ -411,7 +455,210 @@ def search_pruned(
             certified=int(certified.sum()),
             scanned=len(rest),
             near_ties=n_ties,
+            low_rank=n_low_rank,
+            rank=None if low_rank is None else low_rank.rank,
             list_size=list_size,
             columns=len(cols),
         )
     return pred
+
+
+#: Unit roundoff of float64.
+_U64 = 2.0**-53
+
+
+def _gamma64(k: int) -> float:
+    """Higham's ``γ_k = k u / (1 - k u)`` for float64 (``u = 2⁻⁵³``)."""
+    return k * _U64 / (1.0 - k * _U64)
+
+
+class LowRankRows:
+    """A float32 factorisation ``Vn[j] = Q C[j] + e_j`` of the unit vectors, with a
+    float64 bound on every residual ``||e_j||``, for :func:`_scan_low_rank`.
+
+    ``Q`` (d x r) holds float32 numbers (kept in float64), ``C[j]`` the float32
+    coordinates ``fl(Vn[j] Q)``; ``e_j`` is *defined* as ``Vn[j] - Q C[j]`` in exact
+    arithmetic, whatever ``Q`` is (orthonormal or not, good or bad): the bounds below
+    hold for any ``Q``, only their size depends on it. Per block of ``block`` rows
+    (the scan's tiles): ``rho[b] >= max ||e_j||`` and ``cnorm[b] >= max ||C[j]||``;
+    ``qf >= ||Q||_F``.
+
+    ``rho`` is computed in float64 as ``ρ̂_j = ||fl(Vn[j] - fl(C[j] Q^T))||``. Each
+    entry of ``fl(C[j] Q^T)`` is within ``γ_r (|C[j]| |Q^T|)_i`` of the exact product
+    (Higham Eq. 3.5), the subtraction adds a rounding of ``u |.|`` and the norm a
+    relative ``γ_{d+1}`` (all float64), so
+    ``||e_j|| <= (ρ̂_j + γ_{r+2} (||Vn[j]|| + ||Q||_F ||C[j]||)) (1 + γ_{d+2})``,
+    which is what ``rho`` stores (rounded up by a further relative ``1e-12``).
+    """
+
+    def __init__(self, Q, C, rho, cnorm, qf, block):
+        self.Q, self.C, self.rho, self.cnorm = Q, C, rho, cnorm
+        self.qf, self.block = qf, block
+
+    @property
+    def rank(self) -> int:
+        return self.Q.shape[1]
+
+    def project(self, T):
+        """For vectors ``T`` (m x d, float32): their float32 coordinates ``p32`` (m x r)
+        and per (vector, block) a bound ``E`` (float64, m x blocks) with
+        ``|t · v_j - fl32(p32 · C[j])| <= E[i, b]`` for every row ``j`` of block ``b``,
+        for any float32 evaluation of the r-dim product (see :func:`_scan_low_rank`),
+        and the float64 bound ``tn >= ||t||``."""
+        d, r = self.Q.shape
+        slack = 1.0 + 1e-12  # float64 rounding of the bound arithmetic below
+        T64 = T.double()
+        tn = T64.norm(dim=1) * (1.0 + _gamma64(d + 2))
+        P = T64 @ self.Q
+        p32 = P.float()
+        delta = (P - p32.double()).norm(dim=1) + _gamma64(d + 2) * self.qf * tn
+        coef = (delta + _error_scale(r, 1.0) * p32.double().norm(dim=1)) * slack
+        E = (tn[:, None] * self.rho[None, :] + coef[:, None] * self.cnorm[None, :])
+        return p32, E * slack, tn
+
+
+def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5):
+    """A :class:`LowRankRows` of ``Vn`` when the vocabulary is numerically of rank at
+    most ``max_fraction · d``, else ``None`` (the full-width scan is then as cheap).
+
+    ``Q`` is the top right singular vectors of every ``n // sample``-th row (float64
+    SVD, rounded to float32); its rank ``r`` is the smallest whose per-row residual on
+    the sample (root mean square of the discarded singular values) is at most the
+    float32 error scale ``γ_d max ||Vn[j]||`` of one score (:func:`_error_scale`):
+    residuals below the rounding the search already tolerates. Only the speed of
+    :func:`_scan_low_rank` depends on this choice, never its predictions: the bounds
+    are computed on every row, after ``Q`` is fixed.
+    """
+    import torch
+
+    n, d = Vn.shape
+    if n == 0 or d < 2:
+        return None
+    vmax = float(_row_norms(Vn).max()) * (1.0 + 1e-4)
+    sub = Vn[:: max(1, n // sample)].double()
+    _, S, Vt = torch.linalg.svd(sub, full_matrices=False)
+    tail = (S.square().flip(0).cumsum(0).flip(0) / len(sub)).sqrt()  # tail[r]: drop r..
+    small = (tail <= _error_scale(d, vmax)).nonzero()
+    r = int(small[0]) if len(small) else len(S)
+    if r == 0 or r > max_fraction * d:
+        return None
+    Q32 = Vt[:r].T.contiguous().float()
+    Q = Q32.double()
+    qf = float(Q.norm()) * (1.0 + 1e-12)
+    g_r, g_d = _gamma64(r + 2), _gamma64(d + 2)
+    C_all = torch.empty(n, r, dtype=Vn.dtype, device=Vn.device)
+    rho, cnorm = [], []
+    for v in range(0, n, block):
+        blk = Vn[v : v + block]
+        C = torch.mm(blk, Q32, out=C_all[v : v + block])  # any rounding: e_j takes it
+        C64, B64 = C.double(), blk.double()
+        cn = C64.norm(dim=1) * (1.0 + g_r)
+        res = (B64 - C64 @ Q.T).norm(dim=1)
+        bound = (res + g_r * (B64.norm(dim=1) * (1.0 + g_d) + qf * cn)) * (1.0 + g_d)
+        rho.append(float(bound.max()) * (1.0 + 1e-12))
+        cnorm.append(float(cn.max()) * (1.0 + 1e-12))
+    dt = torch.float64
+    return LowRankRows(
+        Q,
+        C_all,
+        torch.tensor(rho, dtype=dt, device=Vn.device),
+        torch.tensor(cnorm, dtype=dt, device=Vn.device),
+        qf,
+        block,
+    )
+
+
+def _row_norms(Vn, rows=65536):
+    """float32 norms of the rows of ``Vn``, a block of rows at a time."""
+    import torch
+
+    return torch.cat([Vn[s : s + rows].norm(dim=1) for s in range(0, len(Vn), rows)])
+
+
+def _scan_low_rank(L, Vn, idx, t, exclude, lower, vmax, chunk, cap=256):
+    """The exhaustive scan of :func:`_scan_window`, on ``r``-dim coordinates: for each
+    question of ``t``, rows that may be the reference's prediction, proved from the
+    factorisation ``L`` (:class:`LowRankRows`) of ``Vn``; the questions it cannot
+    settle with at most ``cap`` candidate rows are *declined* (left to the full scan).
+
+    Returns ``(declined, q, j)``: a bool mask over the questions, and (question, row)
+    pairs, for every question not declined, that contain the reference's prediction
+    and every row whose score may lie within float32 rounding of it.
+
+    *Proof.* Let ``s_j = t · v_j`` (exact), ``r_j`` the reference's float32 score:
+    ``|r_j - s_j| <= γ_d ||t|| ||v_j|| <= G := g ||t||`` (``g`` from
+    :func:`_error_scale`, ``vmax >= max ||v_j||``). With ``p = Qᵀt`` (exact), ``s_j = p · C_j + t · e_j``. We
+    compute ``P = fl64(Qᵀ t)`` (within ``γ_d ||Q||_F ||t||`` of ``p``, float64), round
+    it to float32 ``p32``, and ``ŝ_j = fl32(p32 · C_j)`` (within
+    ``γ_r ||p32|| ||C_j||``, float32). Hence ``|s_j - ŝ_j| <= E_j`` with
+    ``E_j = ||t|| ρ_b + (δ + γ_r ||p32||) c_b`` for row ``j`` of block ``b``, where
+    ``δ >= ||p - p32||`` and ``ρ_b``, ``c_b`` are the block's bounds of ``L``.
+    Every non-excluded row ``m`` gives a lower bound of the reference's winning score
+    ``r* >= r_m >= ŝ_m - E_m - G`` (``lower`` gives one more, from the candidate
+    lists: :func:`search_pruned`); the running maximum ``β`` of
+    these bounds only grows. A row with ``ŝ_j + E_j + G < β`` has ``r_j < r*``: it is
+    not the prediction, ties included. The rows kept are scored again in float64
+    (``σ_j``, within ``h = γ_d ||t|| max ||v_j||`` of ``s_j``) and those below
+    ``max σ - 2G - 2h`` dropped: the winner ``j*`` has ``s_{j*} >= s_m - 2G`` for every
+    ``m``. What remains holds ``j*`` and is settled as the full scan's window is
+    (:func:`search_pruned`: one row is the prediction, several go to the reference's own
+    tile products).
+    """
+    import torch
+
+    m, dev = len(t), t.device
+    block, d = L.block, Vn.shape[1]
+    slack = 1.0 + 1e-12  # float64 rounding of the bound arithmetic below
+    p32, E, tn = L.project(t)
+    G = _error_scale(d, vmax) * tn * slack
+    beta = torch.where(torch.isfinite(lower), lower, torch.full_like(lower, -torch.inf))
+    count = torch.zeros(m, dtype=torch.int64, device=dev)
+    cq, cj, cs, ce = [], [], [], []
+    buf = torch.empty(min(chunk, m), block, dtype=t.dtype, device=dev)
+    for s in range(0, m, chunk):
+        q, b = p32[s : s + chunk], beta[s : s + chunk]
+        ex = idx[s : s + chunk, :3]
+        rows = torch.arange(len(q), device=dev).unsqueeze(1).expand(-1, 3)
+        for bi, v in enumerate(range(0, len(L.C), block)):
+            CT = L.C[v : v + block].T
+            scores = buf[: len(q), : CT.shape[1]]
+            torch.mm(q, CT, out=scores)
+            if exclude:
+                local = ex - v
+                inside = (local >= 0) & (local < scores.shape[1])
+                scores[rows[inside], local[inside]] = -torch.inf
+            e = E[s : s + chunk, bi]
+            mx = scores.amax(dim=1).double()
+            torch.maximum(b, mx - e - G[s : s + chunk], out=b)
+            hit = (mx + e + G[s : s + chunk] >= b).nonzero().squeeze(1)
+            if len(hit):
+                sub = scores[hit].double()
+                eh = e[hit]
+                keep = sub + (eh + G[s + hit])[:, None] >= b[hit][:, None]
+                rr, cc = keep.nonzero(as_tuple=True)
+                qq = hit[rr] + s
+                count += torch.bincount(qq, minlength=m)
+                cq.append(qq)
+                cj.append(cc + v)
+                cs.append(sub[rr, cc])
+                ce.append(eh[rr])
+                if int(count[s : s + chunk].max()) > cap:
+                    # stop collecting for declined questions of this chunk
+                    over = count[s : s + chunk] > cap
+                    b.masked_fill_(over, torch.inf)
+    declined = (count > cap) | (count == 0)
+    if not cq:
+        empty = torch.zeros(0, dtype=torch.int64, device=dev)
+        return declined, empty, empty
+    cq, cj, cs, ce = torch.cat(cq), torch.cat(cj), torch.cat(cs), torch.cat(ce)
+    keep = ~declined[cq] & (cs + ce + G[cq] >= beta[cq])
+    cq, cj = cq[keep], cj[keep]
+    sig = torch.empty(len(cq), dtype=torch.float64, device=dev)
+    for s in range(0, len(cq), 65536):
+        qq, jj = cq[s : s + 65536], cj[s : s + 65536]
+        sig[s : s + 65536] = (t[qq].double() * Vn[jj].double()).sum(dim=1)
+    top = torch.full((m,), -torch.inf, dtype=torch.float64, device=dev)
+    top.scatter_reduce_(0, cq, sig, reduce="amax")
+    h = _gamma64(d + 2) * tn * vmax
+    keep = sig >= top[cq] - (2.0 * G[cq] + 2.0 * h[cq]) * slack
+    return declined, cq[keep], cj[keep]
