@@ -158,3 +158,109 @@ def test_search_arguments_are_checked():
         an.analogy_accuracy(
             V, an.AnalogyQuestions(np.array([[0, 1, 2, 9]]), np.array(["r"]), 1)
         )
+
+
+def _low_rank_vocabulary(rng, n, d, rank, noise=0.0):
+    """``n`` words in R^d spanning ``rank`` dimensions (plus ``noise`` times a full-rank
+    Gaussian), with varied norms, as float32."""
+    A = rng.normal(size=(n, rank)) @ rng.normal(size=(rank, d))
+    A += noise * np.linalg.norm(A, axis=1, keepdims=True) / np.sqrt(d) * rng.normal(
+        size=(n, d))
+    A *= rng.uniform(0.5, 3.0, size=(n, 1))
+    return A.astype(np.float32)
+
+
+def _tie_questions(V, words, rng, pairs=20):
+    """Questions whose target is one planted word (``w1 = w2``: ``t = w3``), and
+    relation questions over random pairs, as in :func:`test_random_vocabulary_all_three_paths`."""
+    n = len(V)
+    rows = [(words[10], words[10], words[j], words[j]) for j in (5, 700, 1500, 2900)]
+    pair = [tuple(rng.choice(n, 2, replace=False)) for _ in range(pairs)]
+    rows += [(words[a], words[b], words[c], words[e])
+             for i, (a, b) in enumerate(pair) for j, (c, e) in enumerate(pair) if i != j]
+    return rows
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_low_rank_scan_identical_with_planted_ties(seed):
+    """Rank-5 words in R^24: the low-rank path (listing, candidates and scan on 5-dim
+    coordinates) gives the exhaustive search's predictions, both protocols, with exact
+    ties (one vector in three tiles: the lowest non-excluded row wins), near ties below
+    the float32 window (settled by the reference's own tile products) and above it
+    (settled by the bounds)."""
+    rng = np.random.default_rng(seed)
+    n, d = 3000, 24
+    V = _low_rank_vocabulary(rng, n, d, 5)
+    V[700] = V[2900] = V[5]  # exact ties (the same unit vector)
+    V[1500] = V[5] * np.float32(1.0 + 2.0**-20)  # its unit vector: 5's or one ulp off
+    tiny = V[5] + np.float32(1e-7) * V[40]  # below the window (~1.6e-6 |t|)
+    V[1200], V[1201] = tiny, V[5] + np.float32(1e-3) * V[40]  # and far above it
+    words = [f"w{i}" for i in range(n)]
+    rows = _tie_questions(V, words, rng)
+    rows += [(words[10], words[10], words[j], words[j]) for j in (1200, 1201)]
+    q = an.lookup_questions(Embeddings(words, V), _questions(rows))
+    pruned, exhaustive, info = _both(V, q, chunk=37, block=256, list_size=64)
+    for name, p, e in zip(("paper", "standard"), pruned, exhaustive):
+        np.testing.assert_array_equal(p, e, err_msg=name)
+        assert info[name]["rank"] == 5
+        assert info[name]["low_rank"] > 0  # the low-rank scan settled questions
+    # t = w5 (paper): row 5, the lowest of its three copies; the standard protocol
+    # excludes the question's own word: 700 for w5, 5 for w700
+    assert pruned[0][:2].tolist() == [5, 5]
+    assert pruned[1][:2].tolist() == [700, 5]
+    assert info["paper"]["near_ties"] + info["standard"]["near_ties"] > 0
+
+
+@pytest.mark.parametrize("noise", [1e-4, 3e-2])
+def test_low_rank_bounds_hold_with_large_residuals(monkeypatch, noise):
+    """Words only approximately of rank 4 (residuals ``noise`` of each norm, far above
+    float32 rounding), the rank forced to 4: the residual bounds make the low-rank
+    listing and scan keep more candidates (or decline questions to the full scan), and
+    the predictions stay the exhaustive search's."""
+    from aligned_latents.metrics import analogy_search as S
+
+    rng = np.random.default_rng(5)
+    n, d = 3000, 16
+    V = _low_rank_vocabulary(rng, n, d, 4, noise)
+    monkeypatch.setattr(an, "low_rank_rows",
+                        lambda Vn, block: S.low_rank_rows(Vn, block, rank=4))
+    words = [f"w{i}" for i in range(n)]
+    q = an.lookup_questions(Embeddings(words, V), _questions(_tie_questions(V, words, rng)))
+    pruned, exhaustive, info = _both(V, q, chunk=64, block=256, list_size=64)
+    for name, p, e in zip(("paper", "standard"), pruned, exhaustive):
+        np.testing.assert_array_equal(p, e, err_msg=name)
+        assert info[name]["rank"] == 4 and info[name]["scanned"] > 0
+    if noise < 1e-3:  # residuals well inside the scores' gaps: the fast path decides
+        assert info["standard"]["low_rank"] > 0
+
+
+def test_low_rank_declined_without_low_rank_structure():
+    """A full-rank vocabulary has no low-rank factorisation (the full scan runs)."""
+    import torch
+
+    from aligned_latents.metrics import analogy_search as S
+
+    V = torch.from_numpy(np.random.default_rng(0).normal(size=(2000, 16)).astype(np.float32))
+    assert S.low_rank_rows(V / V.norm(dim=1, keepdim=True)) is None
+    W = torch.from_numpy(_low_rank_vocabulary(np.random.default_rng(0), 2000, 16, 6))
+    assert S.low_rank_rows(W / W.norm(dim=1, keepdim=True)).rank == 6
+
+
+def test_glove_leaky_like_codes_identical_predictions():
+    """GloVe 6B 50d's 100,000 most frequent words through a seeded affine map to R^400
+    (as the Leaky ReLU encoder's codes ``B x + b``: rank 51), every fifth question
+    within them: the low-rank search gives the exhaustive search's predictions, both
+    protocols, on rank 51."""
+    emb = load_default()
+    X = emb.vectors[:100_000]
+    rng = np.random.default_rng(0)
+    B = rng.normal(size=(50, 400)).astype(np.float32) / np.float32(7.0)
+    Z = X @ B + rng.normal(size=400).astype(np.float32)
+    q = an.lookup_questions(emb)
+    keep = (q.idx < len(X)).all(axis=1) & (np.arange(q.found) % 5 == 0)
+    q = an.AnalogyQuestions(q.idx[keep], q.relation[keep], q.total)
+    assert q.found > 3000
+    pruned, exhaustive, info = _both(Z, q)
+    for name, p, e in zip(("paper", "standard"), pruned, exhaustive):
+        np.testing.assert_array_equal(p, e, err_msg=name)
+        assert info[name]["rank"] == 51 and info[name]["low_rank"] > 0

@@ -362,8 +362,27 @@ def search_pruned(
        the largest wins, the lowest index on ties: exactly the reference's choice, since
        every other row is provably below it.
 
+    With ``low_rank`` (a :class:`LowRankRows` of ``Vn``, :func:`low_rank_rows`) steps
+    1-3 run on its r-dim coordinates, with bounds instead of float32 rounding:
+
+    1'. the lists are taken on ``fl32(C[j] · p32_c)``; a row left out has the exact
+        ``v_j · c < τ_c + ε_c`` (:func:`_column_lists`), so with ``t = fl(a + b)``
+        (``|t - (a + b)| <= u (|a| + |b|)``) an unlisted row has
+        ``s_j < τ_a + ε_a + τ_b + ε_b + u (||a|| + ||b||) vmax =: β_0``;
+    2'. listed rows are scored as ``ŝ_j = fl32(p32 · C[j])``, within ``E`` (the
+        question's largest block bound, :meth:`LowRankRows.project`) of the exact
+        ``s_j``; the reference's ``r_j`` is within ``G = γ_d ||t|| vmax`` of ``s_j``. With
+        ``s*`` the best ``ŝ`` (row ``m``) and ``ℓ = s* - E - G <= r_m``: when
+        ``ℓ - G > β_0`` every unlisted row has ``r_j < s_j + G < ℓ <= r_m``, and when the
+        runner-up has ``ŝ + E + G < ℓ`` so has every other listed row: the reference's
+        arg-max is ``m`` (strictly, so no tie rule is involved);
+    3'. the rest are scanned by :func:`_scan_low_rank` from the lower bound ``ℓ`` of the
+        winner's score (also a lower bound of every float32 maximum the full scan
+        computes); the questions it declines go to the full scan.
+
     ``stats`` (a dict), when given, receives the number of questions, certified
-    questions, scanned questions and near ties.
+    questions, scanned questions (of which ``low_rank`` on the low-rank scan) and near
+    ties, and the rank used.
     """
     import torch
 
@@ -517,7 +536,7 @@ class LowRankRows:
         return p32, E * slack, tn
 
 
-def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5):
+def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
     """A :class:`LowRankRows` of ``Vn`` when the vocabulary is numerically of rank at
     most ``max_fraction · d``, else ``None`` (the full-width scan is then as cheap).
 
@@ -527,7 +546,8 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5):
     float32 error scale ``γ_d max ||Vn[j]||`` of one score (:func:`_error_scale`):
     residuals below the rounding the search already tolerates. Only the speed of
     :func:`_scan_low_rank` depends on this choice, never its predictions: the bounds
-    are computed on every row, after ``Q`` is fixed.
+    are computed on every row, after ``Q`` is fixed. ``rank`` forces ``r`` (tests:
+    residuals far above the rounding, where the bounds must still hold).
     """
     import torch
 
@@ -540,7 +560,9 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5):
     tail = (S.square().flip(0).cumsum(0).flip(0) / len(sub)).sqrt()  # tail[r]: drop r..
     small = (tail <= _error_scale(d, vmax)).nonzero()
     r = int(small[0]) if len(small) else len(S)
-    if r == 0 or r > max_fraction * d:
+    if rank is not None:
+        r = min(rank, len(S))
+    elif r == 0 or r > max_fraction * d:
         return None
     Q32 = Vt[:r].T.contiguous().float()
     Q = Q32.double()
@@ -587,22 +609,22 @@ def _scan_low_rank(L, Vn, idx, t, exclude, lower, vmax, chunk, cap=256):
 
     *Proof.* Let ``s_j = t · v_j`` (exact), ``r_j`` the reference's float32 score:
     ``|r_j - s_j| <= γ_d ||t|| ||v_j|| <= G := g ||t||`` (``g`` from
-    :func:`_error_scale`, ``vmax >= max ||v_j||``). With ``p = Qᵀt`` (exact), ``s_j = p · C_j + t · e_j``. We
-    compute ``P = fl64(Qᵀ t)`` (within ``γ_d ||Q||_F ||t||`` of ``p``, float64), round
-    it to float32 ``p32``, and ``ŝ_j = fl32(p32 · C_j)`` (within
-    ``γ_r ||p32|| ||C_j||``, float32). Hence ``|s_j - ŝ_j| <= E_j`` with
-    ``E_j = ||t|| ρ_b + (δ + γ_r ||p32||) c_b`` for row ``j`` of block ``b``, where
-    ``δ >= ||p - p32||`` and ``ρ_b``, ``c_b`` are the block's bounds of ``L``.
-    Every non-excluded row ``m`` gives a lower bound of the reference's winning score
-    ``r* >= r_m >= ŝ_m - E_m - G`` (``lower`` gives one more, from the candidate
-    lists: :func:`search_pruned`); the running maximum ``β`` of
-    these bounds only grows. A row with ``ŝ_j + E_j + G < β`` has ``r_j < r*``: it is
-    not the prediction, ties included. The rows kept are scored again in float64
+    :func:`_error_scale`, ``vmax >= max ||v_j||``). With ``p = Qᵀt`` (exact),
+    ``s_j = p · C_j + t · e_j``. We compute ``P = fl64(Qᵀ t)`` (within
+    ``γ_d ||Q||_F ||t||`` of ``p``, float64), round it to float32 ``p32``, and
+    ``ŝ_j = fl32(p32 · C_j)`` (within ``γ_r ||p32|| ||C_j||``, float32). Hence
+    ``|s_j - ŝ_j| <= E_j`` with ``E_j = ||t|| ρ_b + (δ + γ_r ||p32||) c_b`` for row
+    ``j`` of block ``b``, where ``δ >= ||p - p32||`` and ``ρ_b``, ``c_b`` are the
+    block's bounds of ``L``. Every non-excluded row ``m`` gives a lower bound of the
+    reference's winning score ``r* >= r_m >= ŝ_m - E_m - G`` (``lower`` gives one
+    more, from the candidate lists: :func:`search_pruned`); the running maximum ``β``
+    of these bounds only grows. A row with ``ŝ_j + E_j + G < β`` has ``r_j < r*``: it
+    is not the prediction, ties included. The rows kept are scored again in float64
     (``σ_j``, within ``h = γ_d ||t|| max ||v_j||`` of ``s_j``) and those below
-    ``max σ - 2G - 2h`` dropped: the winner ``j*`` has ``s_{j*} >= s_m - 2G`` for every
-    ``m``. What remains holds ``j*`` and is settled as the full scan's window is
-    (:func:`search_pruned`: one row is the prediction, several go to the reference's own
-    tile products).
+    ``max σ - 2G - 2h`` dropped: the winner ``j*`` has ``s_{j*} >= s_m - 2G`` for
+    every ``m``. What remains holds ``j*`` and is settled as the full scan's window
+    is (:func:`search_pruned`: one row is the prediction, several go to the
+    reference's own tile products).
     """
     import torch
 
