@@ -264,3 +264,45 @@ def test_glove_leaky_like_codes_identical_predictions():
     for name, p, e in zip(("paper", "standard"), pruned, exhaustive):
         np.testing.assert_array_equal(p, e, err_msg=name)
         assert info[name]["rank"] == 51 and info[name]["low_rank"] > 0
+
+
+@pytest.mark.parametrize("low_rank", [False, True])
+def test_unit_rows_read_the_normalised_copy(low_rank):
+    """UnitRows divides each tile as it is read: bit for bit the rows of ``V / norms``,
+    and the same predictions from both searches as with that copy, both protocols,
+    with exact and near ties (a rank-6 vocabulary, so the low-rank path runs too)."""
+    import torch
+
+    from aligned_latents.metrics import analogy_search as S
+
+    rng = np.random.default_rng(11)
+    n, d = 3000, 20
+    V = _low_rank_vocabulary(rng, n, d, 6)
+    V[700] = V[2900] = V[5]
+    V[1200] = V[5] + np.float32(1e-7) * V[40]
+    words = [f"w{i}" for i in range(n)]
+    rows = _tie_questions(V, words, rng)
+    q = an.lookup_questions(Embeddings(words, V), _questions(rows))
+    Vt = torch.from_numpy(V)
+    idx = torch.from_numpy(q.idx)
+    norms = Vt.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny)
+    copy, unit = Vt / norms, S.UnitRows(Vt, norms)
+    assert torch.equal(unit[100:357], copy[100:357])
+    assert torch.equal(unit[::7], copy[::7])
+    assert torch.equal(unit.index_select(0, idx[:, 0]), copy[idx[:, 0]])
+    for protocol in ("paper", "standard"):
+        exclude = protocol == "standard"
+        t_copy = S.targets(Vt, copy, idx, protocol)
+        t_unit = S.targets(Vt, unit, idx, protocol)
+        assert torch.equal(t_copy, t_unit)
+        W = Vt if protocol == "paper" else copy
+        got = []
+        for Vn in (copy, unit):
+            factors = S.low_rank_rows(Vn, 256) if low_rank else None
+            assert (factors is not None) == low_rank
+            Wp = W if protocol == "paper" else Vn
+            got.append(S.search_pruned(Vn, Wp, idx, t_copy, exclude, 37, 256, 64,
+                                       low_rank=factors))
+            got.append(S.search_exhaustive(Vn, idx, t_copy, exclude, 37, 256))
+        for g in got[1:]:
+            assert torch.equal(g, got[0]), protocol

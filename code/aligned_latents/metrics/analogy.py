@@ -39,6 +39,7 @@ import pandas as pd
 
 from aligned_latents.metrics.analogy_search import (
     QuestionRows,
+    UnitRows,
     low_rank_rows,
     num_threads,
     search_exhaustive,
@@ -173,7 +174,10 @@ def analogy_accuracy(
     q : AnalogyQuestions
     chunk : int
         Queries per matrix product; the largest temporary is a ``chunk x block`` float32
-        tile (8 MB), besides float32 copies of ``vectors`` (80 MB for GloVe 6B 50d).
+        tile (8 MB), besides a float32 copy of ``vectors`` when they are not float32
+        already; their unit vectors are divided tile by tile as they are read
+        (:class:`~aligned_latents.metrics.analogy_search.UnitRows`), not held as a
+        second n x d matrix.
     block : int
         Vocabulary rows per tile.
     protocols : tuple of 'paper', 'standard'
@@ -194,10 +198,10 @@ def analogy_accuracy(
         Filled with the pruned search's statistics per protocol (``info[protocol]``).
     overwrite : bool
         Normalise ``vectors`` in place (when it is a float32 array on the CPU: the
-        caller gives it up) instead of into a copy, keeping aside the raw vectors of the
-        question words, all that the paper protocol reads of them
+        caller gives it up) instead of dividing each tile as it is read, keeping aside
+        the raw vectors of the question words, all that the paper protocol reads of them
         (:class:`~aligned_latents.metrics.analogy_search.QuestionRows`): one n x d
-        matrix in memory instead of two; the same predictions.
+        matrix in memory either way, fewer divisions; the same predictions.
     low_rank : bool
         Pruned search: when the vocabulary is numerically of low rank (at most half its
         dimension, as the Leaky ReLU codes ``B x + b``: rank 51 in R^400), scan the
@@ -248,7 +252,7 @@ def analogy_accuracy(
         raw = QuestionRows(V, idx)
         Vn, V = V.div_(norms), raw  # IEEE division: the same values as V / norms
     else:
-        Vn = V / norms
+        Vn = UnitRows(V, norms)  # divided tile by tile: the values of V / norms
     del norms
     preds = []
     factors = None

@@ -14,7 +14,16 @@ search engine here.
 
 from __future__ import annotations
 
-__all__ = ["QuestionRows", "num_threads", "search_exhaustive", "search_pruned", "targets"]
+__all__ = [
+    "LowRankRows",
+    "QuestionRows",
+    "UnitRows",
+    "low_rank_rows",
+    "num_threads",
+    "search_exhaustive",
+    "search_pruned",
+    "targets",
+]
 
 
 class QuestionRows:
@@ -33,6 +42,34 @@ class QuestionRows:
         import torch
 
         return self.data[torch.searchsorted(self.rows, i.contiguous())]
+
+
+class UnitRows:
+    """The unit vectors ``V[j] / norms[j]`` of the rows of ``V``, divided as they are
+    read (a tile, a sample, the rows of an index) instead of held as an n x d copy.
+
+    Each element is one IEEE division of float32 numbers, correctly rounded, so every
+    read gives exactly the values of the normalised copy ``V / norms`` (which divides
+    the same numbers element by element): the searches see the same matrix and return
+    the same predictions, with one n x d matrix less in memory when the caller keeps
+    ``V``. Supports what the searches read: ``len``, ``shape``, ``dtype``, ``device``,
+    indexing rows by a slice or an index tensor, and ``index_select(0, rows)``.
+    """
+
+    def __init__(self, V, norms):
+        self.V, self.norms = V, norms  # norms: (n, 1)
+        self.shape, self.dtype, self.device = V.shape, V.dtype, V.device
+
+    def __len__(self):
+        return len(self.V)
+
+    def __getitem__(self, rows):
+        return self.V[rows] / self.norms[rows]
+
+    def index_select(self, dim, rows):
+        if dim != 0:
+            raise ValueError(f"UnitRows selects rows (dim 0), got dim={dim}")
+        return self.V.index_select(0, rows) / self.norms.index_select(0, rows)
 
 
 def targets(V, Vn, idx, protocol):
