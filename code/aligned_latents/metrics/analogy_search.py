@@ -75,8 +75,14 @@ class UnitRows:
 def targets(V, Vn, idx, protocol):
     """Query vectors ``t = (w2 - w1) + w3`` in float32, in that order of operations
     (paper protocol: raw vectors; standard: unit vectors)."""
+    import torch
+
     W = V if protocol == "paper" else Vn
-    return W[idx[:, 1]] - W[idx[:, 0]] + W[idx[:, 2]]
+    t = torch.empty(len(idx), Vn.shape[1], dtype=Vn.dtype, device=idx.device)
+    for s in range(0, len(idx), 2048):  # elementwise: the same values in any blocks
+        i = idx[s : s + 2048]
+        t[s : s + 2048] = W[i[:, 1]] - W[i[:, 0]] + W[i[:, 2]]
+    return t
 
 
 def _score_tile(q, blk, buf):
@@ -216,10 +222,13 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     del buf, mask
     key = torch.cat(keys)
     del keys
-    key = torch.sort(key).values  # by column, then row
-    counts = torch.bincount(torch.div(key, n, rounding_mode="floor"), minlength=len(cols))
-    offsets = torch.zeros(len(cols) + 1, dtype=torch.int64, device=dev)
-    offsets[1:] = torch.cumsum(counts, 0)
+    if key.device.type == "cpu":
+        key.numpy().sort()  # in place: no second array, no index array
+    else:
+        key = torch.sort(key).values
+    # by column, then row; column c's keys start at the first key >= c·n
+    bounds = torch.arange(len(cols) + 1, dtype=torch.int64, device=dev) * n
+    offsets = torch.searchsorted(key, bounds)
     return key.remainder_(n), offsets, extra
 
 
@@ -448,7 +457,7 @@ def search_pruned(
     vmax = float(_row_norms(Vn).max()) * (1.0 + 1e-4)  # float32 norm: rel. error < 1e-5
     g = _error_scale(d, vmax)
     cnorm = cols.double().norm(dim=1)
-    tn = t.double().norm(dim=1)
+    tn = _norms64(t)
     window = 4.0 * g * tn
     if low_rank is None:
         margin = 6.0 * g * (tn + cnorm[a_inv] + cnorm[n_a + b_inv])
@@ -561,11 +570,12 @@ class LowRankRows:
         ``|t · v_j - fl32(p32 · C[j])| <= E[i, b]`` for every row ``j`` of block ``b``,
         for any float32 evaluation of the r-dim product (see :func:`_scan_low_rank`),
         and the float64 bound ``tn >= ||t||``."""
+        import torch
+
         d, r = self.Q.shape
         slack = 1.0 + 1e-12  # float64 rounding of the bound arithmetic below
-        T64 = T.double()
-        tn = T64.norm(dim=1) * (1.0 + _gamma64(d + 2))
-        P = T64 @ self.Q
+        tn = _norms64(T) * (1.0 + _gamma64(d + 2))
+        P = torch.cat([T[s : s + 2048].double() @ self.Q for s in range(0, len(T), 2048)])
         p32 = P.float()
         delta = (P - p32.double()).norm(dim=1) + _gamma64(d + 2) * self.qf * tn
         coef = (delta + _error_scale(r, 1.0) * p32.double().norm(dim=1)) * slack
@@ -577,14 +587,15 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
     """A :class:`LowRankRows` of ``Vn`` when the vocabulary is numerically of rank at
     most ``max_fraction · d``, else ``None`` (the full-width scan is then as cheap).
 
-    ``Q`` is the top right singular vectors of every ``n // sample``-th row (float64
-    SVD, rounded to float32); its rank ``r`` is the smallest whose per-row residual on
-    the sample (root mean square of the discarded singular values) is at most the
-    float32 error scale ``γ_d max ||Vn[j]||`` of one score (:func:`_error_scale`):
-    residuals below the rounding the search already tolerates. Only the speed of
-    :func:`_scan_low_rank` depends on this choice, never its predictions: the bounds
-    are computed on every row, after ``Q`` is fixed. ``rank`` forces ``r`` (tests:
-    residuals far above the rounding, where the bounds must still hold).
+    ``Q`` is the top right singular vectors of every ``n // sample``-th row (the
+    eigenvectors of their float64 Gram matrix, rounded to float32); its rank ``r`` is
+    the smallest whose per-row residual on the sample (root mean square of the
+    discarded singular values) is at most the float32 error scale
+    ``γ_d max ||Vn[j]||`` of one score (:func:`_error_scale`): residuals below the
+    rounding the search already tolerates. Only the speed of :func:`_scan_low_rank`
+    depends on this choice, never its predictions: the bounds are computed on every
+    row, after ``Q`` is fixed. ``rank`` forces ``r`` (tests: residuals far above the
+    rounding, where the bounds must still hold).
     """
     import torch
 
@@ -592,13 +603,18 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
     if n == 0 or d < 2:
         return None
     vmax = float(_row_norms(Vn).max()) * (1.0 + 1e-4)
-    sub = Vn[:: max(1, n // sample)].double()
-    _, S, Vt = torch.linalg.svd(sub, full_matrices=False)
-    tail = (S.square().flip(0).cumsum(0).flip(0) / len(sub)).sqrt()  # tail[r]: drop r..
+    sub = Vn[:: max(1, n // sample)]
+    gram = torch.zeros(d, d, dtype=torch.float64, device=Vn.device)
+    for s in range(0, len(sub), 1024):  # float64 Gram matrix, no float64 sample
+        b = sub[s : s + 1024].double()
+        gram += b.T @ b
+    S2, vecs = torch.linalg.eigh(gram)  # squared singular values, ascending
+    S2, Vt = S2.flip(0).clamp_min(0.0), vecs.flip(1).T
+    tail = (S2.flip(0).cumsum(0).flip(0) / len(sub)).sqrt()  # tail[r]: drop r..
     small = (tail <= _error_scale(d, vmax)).nonzero()
-    r = int(small[0]) if len(small) else len(S)
+    r = int(small[0]) if len(small) else d
     if rank is not None:
-        r = min(rank, len(S))
+        r = min(rank, d)
     elif r == 0 or r > max_fraction * d:
         return None
     Q32 = Vt[:r].T.contiguous().float()
@@ -627,7 +643,15 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
     )
 
 
-def _row_norms(Vn, rows=65536):
+def _norms64(T, rows=2048):
+    """float64 norms of the rows of ``T``, a block of rows at a time (no float64 copy
+    of ``T``)."""
+    import torch
+
+    return torch.cat([T[s : s + rows].double().norm(dim=1) for s in range(0, len(T), rows)])
+
+
+def _row_norms(Vn, rows=4096):
     """float32 norms of the rows of ``Vn``, a block of rows at a time."""
     import torch
 
@@ -713,9 +737,9 @@ def _scan_low_rank(L, Vn, idx, t, exclude, lower, vmax, chunk, cap=256):
     keep = ~declined[cq] & (cs + ce + G[cq] >= beta[cq])
     cq, cj = cq[keep], cj[keep]
     sig = torch.empty(len(cq), dtype=torch.float64, device=dev)
-    for s in range(0, len(cq), 65536):
-        qq, jj = cq[s : s + 65536], cj[s : s + 65536]
-        sig[s : s + 65536] = (t[qq].double() * Vn[jj].double()).sum(dim=1)
+    for s in range(0, len(cq), 4096):
+        qq, jj = cq[s : s + 4096], cj[s : s + 4096]
+        sig[s : s + 4096] = (t[qq].double() * Vn[jj].double()).sum(dim=1)
     top = torch.full((m,), -torch.inf, dtype=torch.float64, device=dev)
     top.scatter_reduce_(0, cq, sig, reduce="amax")
     h = _gamma64(d + 2) * tn * vmax
