@@ -6,7 +6,14 @@ query vectors ``t = (w2 - w1) + w3``.
 * :func:`search_exhaustive`, the reference: tiled matrix products in torch (GPU when
   present), every question against every word, lowest row on ties;
 * :func:`search_pruned`, the CPU default: the same predictions, most of them proved
-  from short candidate lists with a float32-safe bound, the rest scanned.
+  from short candidate lists with a float32-safe bound, the rest scanned; when the
+  vocabulary is numerically of low rank (:func:`low_rank_rows`: the Leaky ReLU codes
+  ``B x + b``, rank 51 in R^400), the lists and the scan run on its r-dim coordinates
+  with proved bounds (:func:`_scan_low_rank`), the same predictions again.
+
+The unit vectors are read through :class:`UnitRows` when the caller keeps the matrix:
+each tile divided as it is read, bit for bit the values of the normalised copy that is
+not made.
 
 Split from :mod:`aligned_latents.metrics.analogy` (issue 16): the metric there, the
 search engine here.
