@@ -352,8 +352,8 @@ def test_a_chapter_failing_side_by_side_fails_the_build_as_usual(tmp_path):
     _side_book(root, extra={"gaussians": 'raise RuntimeError("planted failure")'})
     proc = _jb(root)
     log = proc.stdout + proc.stderr
-    assert "gaussians: failed side by side" in log
-    assert "stretching: executed in" in log
+    assert "side by side: gaussians failed" in log
+    assert "side by side: stretching executed in" in log
     # myst-nb ran it again while reading the page and reported the cell's error (a
     # warning here; the book's -W and nb_execution_raise_on_error make it fail the build)
     assert "Executing notebook failed" in log

@@ -155,7 +155,7 @@ def execute_side_by_side(env, names: list[str], cache, jobs: int) -> dict[str, s
                 nb_json, seconds, err = None, 0.0, repr(exc)
             outcome[name] = err
             if err is not None:
-                logger.info(f"[aligned_latents] {name}: failed side by side after "
+                logger.info(f"[aligned_latents] side by side: {name} failed after "
                             f"{seconds:.0f} s; it runs again while its page is read")
                 continue
             stage = cache.add_nb_to_project(str(path), read_data=read_fmt)
@@ -164,7 +164,7 @@ def execute_side_by_side(env, names: list[str], cache, jobs: int) -> dict[str, s
                 CacheBundleIn(nbformat.reads(nb_json, as_version=4), stage.uri,
                               data={"execution_seconds": seconds}),
                 check_validity=False, overwrite=True)
-            logger.info(f"[aligned_latents] {name}: executed in {seconds:.0f} s "
+            logger.info(f"[aligned_latents] side by side: {name} executed in {seconds:.0f} s "
                         f"({time.perf_counter() - t0:.0f} s since the first started)")
     return outcome
 
