@@ -287,9 +287,9 @@ SIDE_CHAPTER = FRONT_MATTER + """\
 import json, time
 from aligned_latents.util.paths import results_dir
 
+{extra}
 start = time.time()
 time.sleep(3)
-{extra}
 (results_dir("{name}") / "span.json").write_text(json.dumps([start, time.time()]))
 print("RAN {name}")
 ```
