@@ -207,7 +207,8 @@ def analogy_accuracy(
         dimension, as the Leaky ReLU codes ``B x + b``: rank 51 in R^400), scan the
         uncertified questions on its ``r``-dim coordinates with proved bounds
         (:func:`~aligned_latents.metrics.analogy_search.low_rank_rows`); the same
-        predictions.
+        predictions (the default build's Leaky ReLU codes, both protocols, one thread:
+        18 s of CPU against 59 s without it, at load 3).
 
     Returns
     -------

@@ -325,16 +325,17 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
     best = best.clone()
     cq, cj, cs = [], [], []
     buf = torch.empty(min(chunk, n), block, dtype=t.dtype, device=dev)
-    for s in range(0, n, chunk):
-        q, b, w = t[s : s + chunk], best[s : s + chunk], window[s : s + chunk]
-        ex = idx[s : s + chunk, :3]
-        rows = torch.arange(len(q), device=dev).unsqueeze(1).expand(-1, 3)
-        for v in range(0, len(Vn), block):
-            scores = _score_tile(q, Vn[v : v + block].T, buf)
+    rows = torch.arange(min(chunk, n), device=dev).unsqueeze(1).expand(-1, 3)
+    for v in range(0, len(Vn), block):  # each tile read (and divided: UnitRows) once
+        tile = Vn[v : v + block].T
+        for s in range(0, n, chunk):
+            q, b, w = t[s : s + chunk], best[s : s + chunk], window[s : s + chunk]
+            ex = idx[s : s + chunk, :3]
+            scores = _score_tile(q, tile, buf)
             if exclude:
                 local = ex - v
                 inside = (local >= 0) & (local < scores.shape[1])
-                scores[rows[inside], local[inside]] = -torch.inf
+                scores[rows[: len(q)][inside], local[inside]] = -torch.inf
             mx = scores.amax(dim=1).double()
             hit = (mx >= b - w).nonzero().squeeze(1)
             if len(hit):
