@@ -73,10 +73,41 @@ class UnitRows:
     def __getitem__(self, rows):
         return self.V[rows] / self.norms[rows]
 
+    def read(self, start, stop, out):
+        """Rows ``start:stop`` divided into ``out`` (a buffer of at least that many
+        rows, reused by the caller's loop: a new array per block made the allocator
+        grow the heap by about the whole matrix over one pass); returns the view."""
+        import torch
+
+        k = min(stop, len(self.V)) - start
+        return torch.div(self.V[start:stop], self.norms[start:stop], out=out[:k])
+
     def index_select(self, dim, rows):
         if dim != 0:
             raise ValueError(f"UnitRows selects rows (dim 0), got dim={dim}")
         return self.V.index_select(0, rows) / self.norms.index_select(0, rows)
+
+
+def _read(Vn, start, stop, buf):
+    """Rows ``start:stop`` of ``Vn``: a view of a tensor, or for :class:`UnitRows`
+    their division written into ``buf`` (``None``: one is made)."""
+    if isinstance(Vn, UnitRows):
+        import torch
+
+        if buf is None:
+            buf = torch.empty(stop - start, Vn.shape[1], dtype=Vn.dtype, device=Vn.device)
+        return Vn.read(start, stop, buf)
+    return Vn[start:stop]
+
+
+def _row_buffer(Vn, rows):
+    """A reusable buffer for :func:`_read` of ``rows`` rows (``None`` for a tensor)."""
+    import torch
+
+    if isinstance(Vn, UnitRows):
+        return torch.empty(min(rows, len(Vn)), Vn.shape[1], dtype=Vn.dtype,
+                           device=Vn.device)
+    return None
 
 
 def targets(V, Vn, idx, protocol):
@@ -215,12 +246,13 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
         extra = torch.zeros(len(cols), dtype=torch.float64, device=dev)
     buf = torch.empty(rows_per_block, len(cols), dtype=Vn.dtype, device=dev)
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
+    rbuf = None if low_rank is not None else _row_buffer(Vn, rows_per_block)
     keys = []
     for s in range(0, n, rows_per_block):
         if low_rank is not None:
             blk = low_rank.C[s : s + rows_per_block]
         else:
-            blk = Vn[s : s + rows_per_block]
+            blk = _read(Vn, s, s + rows_per_block, rbuf)
         F, M = buf[: len(blk)], mask[: len(blk)]
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
@@ -326,8 +358,9 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
     cq, cj, cs = [], [], []
     buf = torch.empty(min(chunk, n), block, dtype=t.dtype, device=dev)
     rows = torch.arange(min(chunk, n), device=dev).unsqueeze(1).expand(-1, 3)
+    rbuf = _row_buffer(Vn, block)
     for v in range(0, len(Vn), block):  # each tile read (and divided: UnitRows) once
-        tile = Vn[v : v + block].T
+        tile = _read(Vn, v, v + block, rbuf).T
         for s in range(0, n, chunk):
             q, b, w = t[s : s + chunk], best[s : s + chunk], window[s : s + chunk]
             ex = idx[s : s + chunk, :3]
@@ -631,8 +664,9 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
     g_r, g_d = _gamma64(r + 2), _gamma64(d + 2)
     C_all = torch.empty(n, r, dtype=Vn.dtype, device=Vn.device)
     rho, cnorm = [], []
+    rbuf = _row_buffer(Vn, block)
     for v in range(0, n, block):
-        blk = Vn[v : v + block]
+        blk = _read(Vn, v, v + block, rbuf)
         C = torch.mm(blk, Q32, out=C_all[v : v + block])  # any rounding: e_j takes it
         C64, B64 = C.double(), blk.double()
         cn = C64.norm(dim=1) * (1.0 + g_r)
@@ -663,7 +697,10 @@ def _row_norms(Vn, rows=4096):
     """float32 norms of the rows of ``Vn``, a block of rows at a time."""
     import torch
 
-    return torch.cat([Vn[s : s + rows].norm(dim=1) for s in range(0, len(Vn), rows)])
+    buf = _row_buffer(Vn, rows)
+    return torch.cat(
+        [_read(Vn, s, s + rows, buf).norm(dim=1) for s in range(0, len(Vn), rows)]
+    )
 
 
 def _scan_low_rank(L, Vn, idx, t, exclude, lower, vmax, chunk, cap=256):
