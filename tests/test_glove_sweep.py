@@ -52,6 +52,40 @@ def test_degree_sweep_matches_evaluate_and_sorts():
         gs.degree_sweep(X, o, bench, [])
 
 
+def test_benchmarks_on_rows_stand_for_the_whole_matrix():
+    """Scores from the codes of the benchmark words alone equal those from every word's
+    codes (what degree_sweep relies on), and the MDS of a relation from its words alone
+    equals the one from the whole vocabulary (the chapter's sliders)."""
+    emb, bench = tiny_bench()
+    X = emb.vectors
+    B = gl.linear_model(X, 2)
+    o = ws.top_singular(X)[0] * ws.top_singular(X)[1] @ B
+    rows = gs.benchmark_rows(bench)
+    assert len(rows) < len(X) and np.all(np.diff(rows) > 0)
+    whole = gl.evaluate(gl.encode_linear(X, B), o, bench, accuracy=False)
+    part = gl.evaluate(gl.encode_linear(X[rows], B), o, gs.benchmarks_on_rows(bench, rows),
+                       accuracy=False)
+    assert whole.keys() == part.keys()
+    for key in whole:
+        assert np.array_equal(whole[key], part[key]), key
+    sweep = gs.degree_sweep(X, o, bench, [2])
+    assert sweep.loc[0, "analogy"] == whole["analogy"]
+    rel = gs.relation_rows(bench.questions, "rel-b")
+    q = gs.questions_on_rows(bench.questions, rel)
+    assert q.found == int((bench.questions.relation == "rel-b").sum()) and set(q.relation) == {
+        "rel-b"}
+    words = [emb.words[i] for i in rel]
+    for every in (1, 3):
+        full = gs.relation_mds(emb.words, {"s": X}, bench.questions, "rel-b", every=every)
+        assert full.equals(gs.relation_mds(words, {"s": X[rel]}, q, "rel-b", every=every))
+    with pytest.raises(ValueError, match="every word"):
+        gs.benchmarks_on_rows(bench, rows[1:])
+    with pytest.raises(ValueError, match="sorted"):
+        gs.benchmarks_on_rows(bench, rows[::-1])
+    with pytest.raises(ValueError, match="sorted"):
+        gs.questions_on_rows(bench.questions, np.r_[rel, rel[-1]])
+
+
 def frequency_data(n=3000, d=4, seed=1):
     """Rows whose u1 component falls with the row index and then turns negative: frequent
     (early) rows point one way along e1, rare (late) rows, more numerous, the other."""

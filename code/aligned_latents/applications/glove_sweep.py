@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
@@ -25,7 +27,8 @@ from aligned_latents.metrics.wsim import top_singular_of_gram
 from aligned_latents.theory.linear_ae import data_gram
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int
 
-__all__ = ["SWEEP_COLUMNS", "companion_accuracy", "degree_sweep", "relation_mds",
+__all__ = ["SWEEP_COLUMNS", "benchmark_rows", "benchmarks_on_rows", "companion_accuracy",
+           "degree_sweep", "questions_on_rows", "relation_mds", "relation_rows",
            "side_by_side", "u1_sign_cutoff", "u1_vocabulary_sweep"]
 
 #: Columns of :func:`degree_sweep` (and of ``results/glove/degree_sweep.csv``).
@@ -33,7 +36,7 @@ SWEEP_COLUMNS = ["k", "analogy", "wsim_mturk771", "wsim_men", "mturk771_default"
                  "men_default"]
 
 
-def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
+def degree_sweep(X, origin, bench: gl.Benchmarks, degrees, gram=None) -> pd.DataFrame:
     """Analogy and word similarity of the linear autoencoder for each degree ``k``.
 
     For each ``k`` the encoder is Theorem 1's ``B_inf`` from ``B0 = ((1/N)XᵀX + I)^k``
@@ -41,6 +44,11 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     ``origin`` (``o' = λ₁u₁``, Appendix I.4) are encoded and scored like Table 1's rows
     (``analogy``; ``wsim`` from the corrected and from the default reference point). The
     analogy accuracy is left out (the slow nearest-neighbour search).
+
+    Only the words of the benchmarks are encoded (:func:`benchmark_rows`; about 2,500 of
+    GloVe's 400,000): these metrics read no other row, and each encoded row is the same
+    ``x B`` as in the whole matrix's encoding. The sweep's BLAS calls run on one thread
+    (small products and d x d eigen-decompositions, as :func:`u1_vocabulary_sweep`'s).
 
     Parameters
     ----------
@@ -53,6 +61,9 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
         (:func:`aligned_latents.applications.glove.load_benchmarks`).
     degrees : iterable of int >= 0
         The degrees, returned in increasing order.
+    gram : array (d, d), optional
+        ``XᵀX`` by :func:`aligned_latents.theory.linear_ae.data_gram`, when the caller has
+        it (else one pass over ``X`` computes it).
 
     Returns
     -------
@@ -62,13 +73,52 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     if not ks:
         raise ValueError("degree_sweep needs at least one degree")
     o = as_finite_array(origin, "origin", ndim=1)
-    gram = data_gram(X)  # one pass over X for every degree
-    rows = []
-    for k in ks:
-        B = gl.linear_model(X, k, gram=gram)
-        r = gl.evaluate(gl.encode_linear(X, B), o @ B, bench, accuracy=False)
-        rows.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
-    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    gram = data_gram(X) if gram is None else gram  # one pass over X for every degree
+    rows = benchmark_rows(bench)
+    words, on_rows = X[rows], benchmarks_on_rows(bench, rows)
+    out = []
+    with threadpool_limits(1, user_api="blas"):
+        for k in ks:
+            B = gl.linear_model(X, k, gram=gram)
+            r = gl.evaluate(gl.encode_linear(words, B), o @ B, on_rows, accuracy=False)
+            out.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
+    return pd.DataFrame(out, columns=SWEEP_COLUMNS)
+
+
+def benchmark_rows(bench: gl.Benchmarks) -> np.ndarray:
+    """The vocabulary rows of every word of ``bench``'s questions and pairs, sorted."""
+    return np.unique(np.concatenate([bench.questions.idx.ravel(), bench.mturk771.i,
+                                     bench.mturk771.j, bench.men.i, bench.men.j]))
+
+
+def relation_rows(q: an.AnalogyQuestions, relation: str) -> np.ndarray:
+    """The vocabulary rows of every word of ``relation``'s questions, sorted (the words
+    :func:`relation_mds` can draw for that relation)."""
+    return np.unique(q.idx[q.relation == relation])
+
+
+def questions_on_rows(q: an.AnalogyQuestions, rows) -> an.AnalogyQuestions:
+    """The questions of ``q`` whose four words are among ``rows`` (sorted vocabulary rows),
+    in their order, with row numbers into ``X[rows]``: a matrix of those words' codes
+    stands for the whole latent matrix (the same questions, the same vectors)."""
+    rows = np.asarray(rows)
+    if np.any(np.diff(rows) <= 0):
+        raise ValueError("rows must be sorted, without repeats")
+    keep = np.isin(q.idx, rows).all(axis=1)
+    return an.AnalogyQuestions(np.searchsorted(rows, q.idx[keep]), q.relation[keep],
+                               q.total)
+
+
+def benchmarks_on_rows(bench: gl.Benchmarks, rows) -> gl.Benchmarks:
+    """``bench`` with row numbers into ``X[rows]`` (``rows`` sorted, without repeats, and
+    holding every word of ``bench``, e.g. :func:`benchmark_rows`)."""
+    rows = np.asarray(rows)
+    if np.any(np.diff(rows) <= 0) or not np.isin(benchmark_rows(bench), rows).all():
+        raise ValueError("rows must be sorted, without repeats, and hold every word of the "
+                         "benchmarks")
+    pairs = [replace(p, i=np.searchsorted(rows, p.i), j=np.searchsorted(rows, p.j))
+             for p in (bench.mturk771, bench.men)]
+    return gl.Benchmarks(questions_on_rows(bench.questions, rows), *pairs)
 
 
 def u1_vocabulary_sweep(X, sizes) -> pd.DataFrame:
