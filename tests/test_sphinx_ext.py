@@ -276,3 +276,87 @@ def test_status_command_prints_one_line_per_chapter(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"{c}: executed because: its code has no cached execution"
                      for c in CHAPTERS]
+
+
+# -- chapters executed side by side (aligned_latents.book.side_by_side) ----------------
+
+SIDE_CHAPTER = FRONT_MATTER + """\
+# {name}
+
+```{{code-cell}} ipython3
+import json, time
+from aligned_latents.util.paths import results_dir
+
+{extra}
+start = time.time()
+time.sleep(3)
+(results_dir("{name}") / "span.json").write_text(json.dumps([start, time.time()]))
+print("RAN {name}")
+```
+"""
+
+
+def _side_book(root: Path, extra: dict | None = None) -> None:
+    (root / "book").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "book" / "_config.yml").write_text(
+        CONFIG + "  config:\n    aligned_latents_execution_jobs: 2\n")
+    (root / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: stretching\n  - file: gaussians\n")
+    (root / "book" / "index.md").write_text("# Index\n")
+    for name in ("stretching", "gaussians"):
+        (root / "book" / f"{name}.md").write_text(
+            SIDE_CHAPTER.format(name=name, extra=(extra or {}).get(name, "")))
+
+
+def _jb(root: Path):
+    env = dict(os.environ, ALIGNED_LATENTS_ROOT=str(root))
+    for var in ("ALIGNED_LATENTS_RESULTS", "ALIGNED_LATENTS_EXECUTION_LOG"):
+        env.pop(var, None)
+    exe = Path(sys.executable).parent / "jupyter-book"
+    return subprocess.run([str(exe if exe.is_file() else "jupyter-book"), "build",
+                           str(root / "book"), "--path-output", str(root)],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_chapters_run_side_by_side_and_land_in_the_cache(tmp_path):
+    root = tmp_path / "repo"
+    _side_book(root)
+    proc = _jb(root)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "executing 2 chapters side by side, 2 at a time: gaussians, stretching" in log
+    spans = [json.loads((root / "results" / n / "span.json").read_text())
+             for n in ("stretching", "gaussians")]
+    assert max(s[0] for s in spans) < min(s[1] for s in spans)  # the two ran at once
+    cache = root / "_build" / ".jupyter_cache"
+    for name in ("stretching", "gaussians"):
+        page = (root / "_build" / "html" / f"{name}.html").read_text()
+        assert f"RAN {name}" in page
+        # myst-nb took the execution from the cache; the kernel listed its modules
+        assert re.search(rf"reading sources\.\.\. .*{name}", log)
+        record = json.loads((cache / RECORDS / f"{name}.json").read_text())
+        assert "util/paths.py" in record["modules"]
+        stamp = json.loads((root / "results" / name / ".execution.json").read_text())
+        assert stamp["execution"] == record["execution"]
+
+    again = _jb(root)  # nothing changed: both from the cache, nothing run
+    log = again.stdout + again.stderr
+    assert again.returncode == 0, log[-3000:]
+    assert "side by side" not in log
+    assert "stretching: from cache" in log and "gaussians: from cache" in log
+
+
+def test_a_chapter_failing_side_by_side_fails_the_build_as_usual(tmp_path):
+    root = tmp_path / "repo"
+    _side_book(root, extra={"gaussians": 'raise RuntimeError("planted failure")'})
+    proc = _jb(root)
+    log = proc.stdout + proc.stderr
+    assert "side by side: gaussians failed" in log
+    assert "side by side: stretching executed in" in log
+    # myst-nb ran it again while reading the page and reported the cell's error (a
+    # warning here; the book's -W and nb_execution_raise_on_error make it fail the build)
+    assert "Executing notebook failed" in log
+    report = root / "_build" / "html" / "reports" / "gaussians.err.log"
+    assert "planted failure" in report.read_text()
+    assert (root / "results" / "stretching" / "span.json").is_file()

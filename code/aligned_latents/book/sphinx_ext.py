@@ -440,4 +440,5 @@ def setup(app):
     app.connect("env-before-read-docs", _reorder)
     app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _dedupe_scripts)
+    app.setup_extension("aligned_latents.book.side_by_side")  # chapters run side by side
     return {"parallel_read_safe": False, "parallel_write_safe": True, "env_version": 1}

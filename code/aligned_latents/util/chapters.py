@@ -23,6 +23,10 @@ class Chapter:
     name: str
     title: str
     paper: str  # where in the paper
+    #: About how many seconds a default execution takes on a 2-core CPU (a clean clone,
+    #: measured): only orders the chapters a book build executes side by side, longest
+    #: first (:mod:`aligned_latents.book.side_by_side`).
+    cost: float = 10.0
 
     @property
     def path(self) -> Path:
@@ -32,15 +36,15 @@ class Chapter:
 
 CHAPTERS: dict[str, Chapter] = {c.name: c for c in [
     Chapter("stretching", "Producing alignment through stretching",
-            "Section 3, Appendix A"),
+            "Section 3, Appendix A", cost=4),
     Chapter("gaussians", "Stretching along left singular vectors",
-            "Section 4, Appendices B-D"),
+            "Section 4, Appendices B-D", cost=9),
     Chapter("autoencoders", "Alignment with over-parameterized autoencoders",
-            "Section 5, Appendices E-G"),
+            "Section 5, Appendices E-G", cost=26),
     Chapter("glove", "Aligning GloVe word embeddings",
-            "Sections 6.1-6.2, Appendices H-I"),
+            "Sections 6.1-6.2, Appendices H-I", cost=210),
     Chapter("cmap", "Aligning drug signatures across cell types",
-            "Section 6.3, Appendix H"),
+            "Section 6.3, Appendix H", cost=25),
 ]}
 
 
