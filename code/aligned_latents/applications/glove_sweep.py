@@ -139,10 +139,10 @@ def u1_vocabulary_sweep(X, sizes) -> pd.DataFrame:
     to float64 once, on the ``u₁`` of every size that includes it
     (:func:`aligned_latents.metrics.vectors.project_prefixes`), for groups of sizes whose
     cosines together take at most a quarter of ``X``'s bytes (or one size). Its BLAS calls
-    (a d x d eigen-decomposition per size, products of 8,192 or 10,000-row blocks) run on
-    one thread: on this project's two-core machine, beside other work (load 3), the sweep
-    at 500,000 x 300 took 10-19 s on two OpenBLAS threads against 6-7 s on one; on GloVe
-    6B 50d both give the same bits.
+    (a d x d eigen-decomposition per size, products of blocks of rows) run on one thread:
+    on this project's two-core machine, beside other work (load 3), the sweep at 500,000 x
+    300 took 10-19 s on two OpenBLAS threads against 6-7 s on one; on GloVe 6B 50d both
+    give the same bits.
 
     Returns
     -------
