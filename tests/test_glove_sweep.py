@@ -52,6 +52,40 @@ def test_degree_sweep_matches_evaluate_and_sorts():
         gs.degree_sweep(X, o, bench, [])
 
 
+def test_benchmarks_on_rows_stand_for_the_whole_matrix():
+    """Scores from the codes of the benchmark words alone equal those from every word's
+    codes (what degree_sweep relies on), and the MDS of a relation from its words alone
+    equals the one from the whole vocabulary (the chapter's sliders)."""
+    emb, bench = tiny_bench()
+    X = emb.vectors
+    B = gl.linear_model(X, 2)
+    o = ws.top_singular(X)[0] * ws.top_singular(X)[1] @ B
+    rows = gs.benchmark_rows(bench)
+    assert len(rows) < len(X) and np.all(np.diff(rows) > 0)
+    whole = gl.evaluate(gl.encode_linear(X, B), o, bench, accuracy=False)
+    part = gl.evaluate(gl.encode_linear(X[rows], B), o, gs.benchmarks_on_rows(bench, rows),
+                       accuracy=False)
+    assert whole.keys() == part.keys()
+    for key in whole:
+        assert np.array_equal(whole[key], part[key]), key
+    sweep = gs.degree_sweep(X, o, bench, [2])
+    assert sweep.loc[0, "analogy"] == whole["analogy"]
+    rel = gs.relation_rows(bench.questions, "rel-b")
+    q = gs.questions_on_rows(bench.questions, rel)
+    assert q.found == int((bench.questions.relation == "rel-b").sum()) and set(q.relation) == {
+        "rel-b"}
+    words = [emb.words[i] for i in rel]
+    for every in (1, 3):
+        full = gs.relation_mds(emb.words, {"s": X}, bench.questions, "rel-b", every=every)
+        assert full.equals(gs.relation_mds(words, {"s": X[rel]}, q, "rel-b", every=every))
+    with pytest.raises(ValueError, match="every word"):
+        gs.benchmarks_on_rows(bench, rows[1:])
+    with pytest.raises(ValueError, match="sorted"):
+        gs.benchmarks_on_rows(bench, rows[::-1])
+    with pytest.raises(ValueError, match="sorted"):
+        gs.questions_on_rows(bench.questions, np.r_[rel, rel[-1]])
+
+
 def frequency_data(n=3000, d=4, seed=1):
     """Rows whose u1 component falls with the row index and then turns negative: frequent
     (early) rows point one way along e1, rare (late) rows, more numerous, the other."""
@@ -75,6 +109,53 @@ def test_u1_vocabulary_sweep_agrees_with_top_singular():
         gs.u1_vocabulary_sweep(X, [4000])
     with pytest.raises(ValueError, match=">= 3"):
         gs.u1_vocabulary_sweep(X, [2])
+
+
+def sweep_by_definition(X, n):
+    """Figure 6's lam1 and rho for the first n rows, straight from the definition: u1 from
+    numpy.linalg.eigh of the first n rows' Gram matrix (float64), signed so that
+    sum_i x_i.u1 > 0, and scipy's Spearman correlation of rank and cos(w, u1)."""
+    Y = np.asarray(X[:n], dtype=np.float64)
+    evals, evecs = np.linalg.eigh(Y.T @ Y)
+    u1 = evecs[:, -1] if Y.sum(axis=0) @ evecs[:, -1] > 0 else -evecs[:, -1]
+    cos = Y @ u1 / np.linalg.norm(Y, axis=1)
+    return np.sqrt(evals[-1]), spearmanr(np.arange(n), cos).statistic
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_u1_vocabulary_sweep_is_the_definition_at_every_size(dtype):
+    """The two-pass sweep (sizes grouped under the memory budget: 3000 x 4 float32 rows
+    give groups of one to three sizes) against the definition, for X and -X: the sign
+    convention flips u1 with the data, so rho is the same; without it one would be
+    negated. The raw eigenvector's sign is checked to need the flip at some size."""
+    X = frequency_data().astype(dtype)
+    sizes = [3, 7, 100, 500, 1000, 1500, 2048, 2500, 3000]
+    fast, flipped = gs.u1_vocabulary_sweep(X, sizes), gs.u1_vocabulary_sweep(-X, sizes)
+    assert fast.n_words.tolist() == sizes
+    for n, lam, rho, rho_neg in zip(sizes, fast.lam1, fast.rho, flipped.rho):
+        want_lam, want_rho = sweep_by_definition(X, n)
+        assert lam == pytest.approx(want_lam, rel=1e-6 if dtype == np.float32 else 1e-12)
+        assert rho == pytest.approx(want_rho, abs=1e-12)
+        assert rho_neg == pytest.approx(want_rho, abs=1e-12)
+    raw = [np.linalg.eigh(Z[:n].T.astype(float) @ Z[:n])[1][:, -1] @ Z[:n].sum(axis=0)
+           for Z in (X, -X) for n in sizes[2:]]
+    assert min(raw) < 0  # the eigen-solver's sign was wrong somewhere: the flip was tested
+    assert fast.rho.iloc[2] < 0 < fast.rho.iloc[-1]  # the relation's direction flips
+
+
+def test_u1_vocabulary_sweep_refuses_a_zero_word():
+    X = frequency_data()
+    X[1700] = 0.0
+    assert len(gs.u1_vocabulary_sweep(X, [1000, 1700])) == 2  # the rows before it
+    with pytest.raises(ValueError, match="zero"):
+        gs.u1_vocabulary_sweep(X, [1000, 1701])
+
+
+def test_u1_vocabulary_sweep_restores_the_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    gs.u1_vocabulary_sweep(frequency_data(), [500, 3000])
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
 
 
 def test_u1_sign_cutoff_finds_the_flip():

@@ -108,6 +108,35 @@ def test_polynomial_initialization_and_asymmetric_encoder():
     np.testing.assert_allclose(lae.asymmetric_encoder(X, 2), (U * b) @ U.T, atol=1e-9)
 
 
+
+def test_asymmetric_encoder_blas_threads(monkeypatch):
+    """``blas_threads=1``: the eigen-decomposition runs on one BLAS thread (seen from
+    inside it), the threads are restored after, the encoder is the default one up to
+    rounding, and a bad value is refused before ``XᵀX`` is formed."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X = _data()
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+              if i["user_api"] == "blas"]
+    seen, eigh = [], np.linalg.eigh
+
+    def spy(a):
+        seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info()
+                     if i["user_api"] == "blas"])
+        return eigh(a)
+
+    monkeypatch.setattr(lae.np.linalg, "eigh", spy)
+    B1 = lae.asymmetric_encoder(X, 2, blas_threads=1)
+    assert seen[-1] == [1] * len(before)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()
+            if i["user_api"] == "blas"] == before
+    B = lae.asymmetric_encoder(X, 2)
+    assert seen[-1] == before
+    np.testing.assert_allclose(B1, B, rtol=1e-12, atol=1e-12 * np.abs(B).max())
+    monkeypatch.setattr(lae, "data_gram", lambda *a: pytest.fail("XᵀX formed"))
+    for bad in (0, 1.5, "1"):
+        with pytest.raises(ValueError, match="blas_threads"):
+            lae.asymmetric_encoder(X, 2, blas_threads=bad)
+
 def test_corollary4_alpha_beta_and_cosine():
     c, k = 2.0, 2
     al, be = lae.corollary4_alpha_beta(c, k)

@@ -155,6 +155,37 @@ def test_latent_spaces_encode_on_demand():
     assert gl.original_space(X, origin).codes() is X
 
 
+def test_latent_spaces_encode_only_the_given_rows(monkeypatch):
+    """``codes(rows)`` is ``codes()[rows]`` bit for bit (rows in any order, repeated),
+    for the Original, a linear and a Leaky ReLU space, and only those rows are encoded;
+    rows that are not a 1-d integer array are refused."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from aligned_latents.applications import glove as gl
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 16)).astype(np.float32)  # over encode_linear's chunk
+    origin = rng.normal(size=16)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.LeakyReLU(),
+                              torch.nn.Linear(24, 16))
+    rows = np.r_[rng.integers(0, len(X), 300), 19_999, 0, 8191, 8192, 8191]
+    for space in (gl.original_space(X, origin),
+                  gl.linear_space(X, gl.linear_model(X, 2), origin),
+                  gl.leaky_space(net, X, origin)):
+        np.testing.assert_array_equal(space.codes(rows), space.codes()[rows])
+        assert space.codes(rows).dtype == space.codes().dtype
+        for bad in (rows.astype(float), rows[None, :]):
+            with pytest.raises(ValueError, match="rows"):
+                space.codes(bad)
+    seen, encode_linear = [], gl.encode_linear
+    monkeypatch.setattr(gl, "encode_linear", lambda Z, B: seen.append(len(Z))
+                        or encode_linear(Z, B))
+    gl.linear_space(X, np.eye(16), origin).codes(rows)
+    assert seen == [len(rows)]
+
+
 @pytest.mark.parametrize("search", ["pruned", "exhaustive"])
 def test_search_in_place_gives_the_same_predictions(search):
     """analogy_accuracy(overwrite=True) normalises the caller's matrix in place and

@@ -8,6 +8,7 @@ import pytest
 from aligned_latents.data.embeddings import Embeddings
 from aligned_latents.metrics import analogy as an
 from aligned_latents.metrics import wsim as ws
+from aligned_latents.metrics.vectors import project_prefixes, project_rows
 
 
 def toy():
@@ -108,6 +109,37 @@ def test_top_singular_sign_and_value():
     assert lam == pytest.approx(np.linalg.svd(X, compute_uv=False)[0], rel=1e-10)
     lam2, u2 = ws.top_singular(-X)
     np.testing.assert_allclose(u2, -u, atol=1e-3)
+
+
+def test_top_singular_of_gram_is_top_singular():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 6)) + np.r_[1.0, np.zeros(5)]
+    lam, u1 = ws.top_singular_of_gram(X.T @ X, X.sum(axis=0))
+    assert lam == pytest.approx(np.linalg.svd(X, compute_uv=False)[0], rel=1e-12)
+    want = np.linalg.svd(X, full_matrices=False)[2][0]
+    np.testing.assert_allclose(u1, want if want @ X.sum(axis=0) > 0 else -want, atol=1e-12)
+    lam2, u2 = ws.top_singular_of_gram(X.T @ X, -X.sum(axis=0))  # the data's sign decides
+    assert lam2 == lam and np.array_equal(u2, -u1)
+
+
+def test_project_prefixes_is_project_rows_bit_for_bit():
+    """Every length, below, at and across block boundaries (chunk 64), and 0: the same bits
+    as project_rows of that prefix, and within rounding of the float64 product."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 7)).astype(np.float32)
+    lengths = [0, 1, 63, 64, 65, 128, 200, 300]
+    U = rng.normal(size=(7, len(lengths)))
+    got = project_prefixes(X, U, lengths, chunk=64)
+    for k, n in enumerate(lengths):
+        assert np.array_equal(got[k], project_rows(X[:n], U[:, k], chunk=64))
+        np.testing.assert_allclose(got[k], X[:n].astype(np.float64) @ U[:, k], rtol=1e-12,
+                                   atol=1e-12)
+    with pytest.raises(ValueError, match="one length"):
+        project_prefixes(X, U, lengths[:-1])
+    with pytest.raises(ValueError, match="one length"):
+        project_prefixes(X, U[:, :1], [301])
+    with pytest.raises(ValueError, match="matrix"):
+        project_prefixes(X, U[:6], lengths)
 
 
 def test_benchmarks_files():

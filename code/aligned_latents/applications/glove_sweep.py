@@ -13,17 +13,22 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
+from threadpoolctl import threadpool_limits
 
 from aligned_latents.applications import glove as gl
 from aligned_latents.metrics import analogy as an
-from aligned_latents.metrics.vectors import project_rows
+from aligned_latents.metrics.vectors import project_prefixes
+from aligned_latents.metrics.wsim import top_singular_of_gram
 from aligned_latents.theory.linear_ae import data_gram
 from aligned_latents.util.validation import as_finite_array, check_degree, check_int
 
-__all__ = ["SWEEP_COLUMNS", "companion_accuracy", "degree_sweep", "relation_mds",
+__all__ = ["SWEEP_COLUMNS", "benchmark_rows", "benchmarks_on_rows", "companion_accuracy",
+           "degree_sweep", "questions_on_rows", "relation_mds", "relation_rows",
            "side_by_side", "u1_sign_cutoff", "u1_vocabulary_sweep"]
 
 #: Columns of :func:`degree_sweep` (and of ``results/glove/degree_sweep.csv``).
@@ -31,7 +36,7 @@ SWEEP_COLUMNS = ["k", "analogy", "wsim_mturk771", "wsim_men", "mturk771_default"
                  "men_default"]
 
 
-def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
+def degree_sweep(X, origin, bench: gl.Benchmarks, degrees, gram=None) -> pd.DataFrame:
     """Analogy and word similarity of the linear autoencoder for each degree ``k``.
 
     For each ``k`` the encoder is Theorem 1's ``B_inf`` from ``B0 = ((1/N)XᵀX + I)^k``
@@ -39,6 +44,11 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     ``origin`` (``o' = λ₁u₁``, Appendix I.4) are encoded and scored like Table 1's rows
     (``analogy``; ``wsim`` from the corrected and from the default reference point). The
     analogy accuracy is left out (the slow nearest-neighbour search).
+
+    Only the words of the benchmarks are encoded (:func:`benchmark_rows`; about 2,500 of
+    GloVe's 400,000): these metrics read no other row, and each encoded row is the same
+    ``x B`` as in the whole matrix's encoding. The sweep's BLAS calls run on one thread
+    (small products and d x d eigen-decompositions, as :func:`u1_vocabulary_sweep`'s).
 
     Parameters
     ----------
@@ -51,6 +61,9 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
         (:func:`aligned_latents.applications.glove.load_benchmarks`).
     degrees : iterable of int >= 0
         The degrees, returned in increasing order.
+    gram : array (d, d), optional
+        ``XᵀX`` by :func:`aligned_latents.theory.linear_ae.data_gram`, when the caller has
+        it (else one pass over ``X`` computes it).
 
     Returns
     -------
@@ -60,25 +73,52 @@ def degree_sweep(X, origin, bench: gl.Benchmarks, degrees) -> pd.DataFrame:
     if not ks:
         raise ValueError("degree_sweep needs at least one degree")
     o = as_finite_array(origin, "origin", ndim=1)
-    gram = data_gram(X)  # one pass over X for every degree
-    rows = []
-    for k in ks:
-        B = gl.linear_model(X, k, gram=gram)
-        r = gl.evaluate(gl.encode_linear(X, B), o @ B, bench, accuracy=False)
-        rows.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
-    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    gram = data_gram(X) if gram is None else gram  # one pass over X for every degree
+    rows = benchmark_rows(bench)
+    words, on_rows = X[rows], benchmarks_on_rows(bench, rows)
+    out = []
+    with threadpool_limits(1, user_api="blas"):
+        for k in ks:
+            B = gl.linear_model(X, k, gram=gram)
+            r = gl.evaluate(gl.encode_linear(words, B), o @ B, on_rows, accuracy=False)
+            out.append({"k": k, **{c: r[c] for c in SWEEP_COLUMNS[1:]}})
+    return pd.DataFrame(out, columns=SWEEP_COLUMNS)
 
 
-def _rank_correlation(X, norms, gram, total, n):
-    """λ₁, Σ xᵢᵀu₁ before the sign is fixed, and Spearman(rank, cos(w, u₁)) for the first
-    ``n`` rows, with :func:`aligned_latents.metrics.wsim.top_singular`'s sign convention."""
-    evals, evecs = np.linalg.eigh(gram)
-    u1 = evecs[:, -1]
-    if total @ u1 < 0:
-        u1 = -u1
-    cos = project_rows(X[:n], u1) / norms[:n]  # no float64 copy of X
-    rho = spearmanr(np.arange(n), cos).statistic if n > 2 else np.nan
-    return float(np.sqrt(max(evals[-1], 0.0))), float(rho)
+def benchmark_rows(bench: gl.Benchmarks) -> np.ndarray:
+    """The vocabulary rows of every word of ``bench``'s questions and pairs, sorted."""
+    return np.unique(np.concatenate([bench.questions.idx.ravel(), bench.mturk771.i,
+                                     bench.mturk771.j, bench.men.i, bench.men.j]))
+
+
+def relation_rows(q: an.AnalogyQuestions, relation: str) -> np.ndarray:
+    """The vocabulary rows of every word of ``relation``'s questions, sorted (the words
+    :func:`relation_mds` can draw for that relation)."""
+    return np.unique(q.idx[q.relation == relation])
+
+
+def questions_on_rows(q: an.AnalogyQuestions, rows) -> an.AnalogyQuestions:
+    """The questions of ``q`` whose four words are among ``rows`` (sorted vocabulary rows),
+    in their order, with row numbers into ``X[rows]``: a matrix of those words' codes
+    stands for the whole latent matrix (the same questions, the same vectors)."""
+    rows = np.asarray(rows)
+    if np.any(np.diff(rows) <= 0):
+        raise ValueError("rows must be sorted, without repeats")
+    keep = np.isin(q.idx, rows).all(axis=1)
+    return an.AnalogyQuestions(np.searchsorted(rows, q.idx[keep]), q.relation[keep],
+                               q.total)
+
+
+def benchmarks_on_rows(bench: gl.Benchmarks, rows) -> gl.Benchmarks:
+    """``bench`` with row numbers into ``X[rows]`` (``rows`` sorted, without repeats, and
+    holding every word of ``bench``, e.g. :func:`benchmark_rows`)."""
+    rows = np.asarray(rows)
+    if np.any(np.diff(rows) <= 0) or not np.isin(benchmark_rows(bench), rows).all():
+        raise ValueError("rows must be sorted, without repeats, and hold every word of the "
+                         "benchmarks")
+    pairs = [replace(p, i=np.searchsorted(rows, p.i), j=np.searchsorted(rows, p.j))
+             for p in (bench.mturk771, bench.men)]
+    return gl.Benchmarks(questions_on_rows(bench.questions, rows), *pairs)
 
 
 def u1_vocabulary_sweep(X, sizes) -> pd.DataFrame:
@@ -94,6 +134,16 @@ def u1_vocabulary_sweep(X, sizes) -> pd.DataFrame:
 
     Rows of ``X`` must be ordered by decreasing frequency (GloVe files are).
 
+    Two passes over ``X``, no float64 copy of it: the first accumulates ``XᵀX`` and ``Σx``
+    up to each size and takes its ``u₁``; the second projects each block of rows, converted
+    to float64 once, on the ``u₁`` of every size that includes it
+    (:func:`aligned_latents.metrics.vectors.project_prefixes`), for groups of sizes whose
+    cosines together take at most a quarter of ``X``'s bytes (or one size). Its BLAS calls
+    (a d x d eigen-decomposition per size, products of blocks of rows) run on one thread:
+    on this project's two-core machine, beside other work (load 3), the sweep at 500,000 x
+    300 took 10-19 s on two OpenBLAS threads against 6-7 s on one; on GloVe 6B 50d both
+    give the same bits.
+
     Returns
     -------
     DataFrame with columns ``n_words``, ``lam1`` (unnormalized top singular value) and
@@ -107,22 +157,42 @@ def u1_vocabulary_sweep(X, sizes) -> pd.DataFrame:
         raise ValueError("u1_vocabulary_sweep needs at least one vocabulary size")
     if ns[-1] > len(X):
         raise ValueError(f"vocabulary size {ns[-1]} exceeds the {len(X)} words of X")
+    with threadpool_limits(1, user_api="blas"):
+        lam1, rho = _u1_sweep(X, ns)
+    return pd.DataFrame({"n_words": ns, "lam1": lam1, "rho": rho},
+                        columns=["n_words", "lam1", "rho"])
+
+
+def _u1_sweep(X, ns):
+    """:func:`u1_vocabulary_sweep`'s ``lam1`` and ``rho`` for the sizes ``ns``
+    (increasing, validated)."""
     d = X.shape[1]
-    norms = np.empty(len(X))
+    norms = np.empty(ns[-1])
     gram, total, done = np.zeros((d, d)), np.zeros(d), 0
-    rows = []
+    lam1, u1s = [], []
     for n in ns:  # accumulate XᵀX and Σx over rows done..n (no float64 copy of X)
         for s in range(done, n, 65536):
             block = as_finite_array(X[s:min(s + 65536, n)], "X", ndim=2)
             gram += block.T @ block
             total += block.sum(axis=0)
             norms[s:s + len(block)] = np.linalg.norm(block, axis=1)
-        done = n
-        if np.any(norms[:n] == 0):
+        if np.any(norms[done:n] == 0):
             raise ValueError("a word vector is zero: cos(w, u1) is undefined")
-        lam1, rho = _rank_correlation(X, norms, gram, total, n)
-        rows.append({"n_words": n, "lam1": lam1, "rho": rho})
-    return pd.DataFrame(rows, columns=["n_words", "lam1", "rho"])
+        done = n
+        lam, u1 = top_singular_of_gram(gram, total)
+        lam1.append(lam)
+        u1s.append(u1)
+    rho, budget, first = [], max(X.nbytes // 4, 8 * ns[-1]), 0
+    while first < len(ns):  # the sizes first..last: their cosines fit in the budget
+        last = first + 1
+        while last < len(ns) and 8 * sum(ns[first:last + 1]) <= budget:
+            last += 1
+        coss = project_prefixes(X, np.column_stack(u1s[first:last]), ns[first:last])
+        for n, proj in zip(ns[first:last], coss):
+            cos = proj / norms[:n]
+            rho.append(float(spearmanr(np.arange(n), cos).statistic))
+        first = last
+    return lam1, rho
 
 
 def u1_sign_cutoff(X, coarse: int = 10_000, fine: int = 1_000):

@@ -14,6 +14,7 @@ with both trainings); split by section headers below rather than by files.
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from aligned_latents.theory.closed_forms import (
     cor1_cosines,
@@ -80,7 +81,7 @@ def data_gram(X, chunk: int = 8192) -> np.ndarray:
 
 
 def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: float = 1e-10,
-                       *, gram=None):
+                       *, gram=None, blas_threads: int | None = None):
     """Encoder ``B_inf`` of a linear autoencoder trained to convergence (gradient flow) from
     the asymmetric spectral initialization ``A0 = 0``, ``B0 = (XᵀX / normalizer + I)^k``.
 
@@ -101,6 +102,14 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
     gram : ndarray (d, d), optional
         ``data_gram(X)`` when already computed (several degrees of the same data: one
         pass over ``X`` instead of one per degree; the same encoder).
+    blas_threads : int >= 1, optional
+        BLAS threads for the d x d eigen-decomposition of ``XᵀX`` and the product
+        ``V diag(b) Vᵀ`` (default: the library's setting; ``XᵀX`` itself is not
+        limited). The GloVe chapter passes 1: OpenBLAS's threaded LAPACK took 0.3-0.9 s
+        per 300 x 300 matrix beside other work on two cores, its threads waiting on
+        each other; on GloVe 6B 50d (d = 50) one thread gives the same bits. At
+        d = 300 and d = 978 the two differ at rounding level (7e-14 and 7e-13 on random data),
+        so the CMap chapter (d = 978) keeps the default.
 
     ``XᵀX`` is accumulated in float64 over blocks of rows (:func:`data_gram`): no float64
     copy of ``X`` (a float32 ``X`` of 500,000 x 300 is 600 MB; its copy was 1.2 GB).
@@ -111,6 +120,8 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
         Symmetric encoder ``V diag(b_inf) Vᵀ`` (Theorem 1 with ``a0 = 0``).
     """
     k = check_degree(k)
+    if blas_threads is not None:
+        blas_threads = check_int(blas_threads, "blas_threads", minimum=1)
     if gram is None:
         gram = data_gram(X)
     else:
@@ -118,13 +129,14 @@ def asymmetric_encoder(X, k: int, normalizer: float | None = None, rank_tol: flo
         gram = as_finite_array(gram, "gram", shape=(d, d))
     n = len(X)
     normalizer = float(n) if normalizer is None else check_positive(normalizer, "normalizer")
-    evals, V = np.linalg.eigh(gram)
-    evals = np.clip(evals, 0.0, None)
-    b0 = (evals / normalizer + 1.0) ** k
-    _, b_inf = theorem1_final(np.zeros_like(b0), b0)
-    in_span = evals > rank_tol * max(evals.max(), np.finfo(float).tiny)
-    b = np.where(in_span, b_inf, b0)
-    return (V * b) @ V.T
+    with threadpool_limits(blas_threads, user_api="blas"):
+        evals, V = np.linalg.eigh(gram)
+        evals = np.clip(evals, 0.0, None)
+        b0 = (evals / normalizer + 1.0) ** k
+        _, b_inf = theorem1_final(np.zeros_like(b0), b0)
+        in_span = evals > rank_tol * max(evals.max(), np.finfo(float).tiny)
+        b = np.where(in_span, b_inf, b0)
+        return (V * b) @ V.T
 
 
 # ---------------------------------------------------------------------------------------
