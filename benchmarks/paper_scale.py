@@ -21,7 +21,9 @@ Measured (the file is written by a child process, so its memory is not counted):
   :func:`~aligned_latents.applications.glove.encode_linear` and
   :func:`~aligned_latents.applications.glove.evaluate`
   (wsim with both reference points, analogy, analogy accuracy with both protocols; the
-  encoded matrices are given up to the search, which normalises them in place) per
+  encoded matrices are given up to the search, which normalises them in place; the
+  Original space's matrix is kept, and the search divides each block of it as it reads
+  it, :class:`aligned_latents.metrics.analogy_search.UnitRows`) per
   model (target: all three in < 10 minutes), and the peak resident memory of each
   step over the matrix (``step_peak_over_matrix``; ``VmHWM`` restarted between steps);
 * ``peak_rss_mb`` and ``peak_over_matrix``: the peak resident memory of the whole run
