@@ -46,6 +46,8 @@ FAKE_MD = textwrap.dedent("""\
     ```{code-cell} ipython3
     import time
     from aligned_latents.util.paths import results_dir
+    if sleep:  # tells a test that the kernel is in this cell
+        (results_dir("fake") / "sleeping").write_text("")
     time.sleep(sleep)
     assert x < 5, "x must be below 5"
     text = open(data).read().strip() if data else ""
@@ -202,10 +204,13 @@ def test_ctrl_c_stops_a_real_run_cleanly(fake, tmp_path):
                              "-p", "sleep", "60", "-q", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.time()
-    while not list(tmp_path.glob("o.partial-*/fake.ipynb")) and time.time() - t0 < 120:
+    # wait until the kernel is in the sleeping cell (a fixed wait after the notebook
+    # appeared raced a kernel that started slowly on a busy machine)
+    while (not list(tmp_path.glob("o.partial-*/results/fake/sleeping"))
+           and time.time() - t0 < 120):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
-    time.sleep(1.0)  # the kernel is in the sleeping cell now
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from aligned_latents.book.side_by_side import OTHERS_NICENESS
 from aligned_latents.book.sphinx_ext import (
     RECORDS,
     Inputs,
@@ -284,13 +285,14 @@ SIDE_CHAPTER = FRONT_MATTER + """\
 # {name}
 
 ```{{code-cell}} ipython3
-import json, time
+import json, os, time
 from aligned_latents.util.paths import results_dir
 
 {extra}
 start = time.time()
 time.sleep(3)
-(results_dir("{name}") / "span.json").write_text(json.dumps([start, time.time()]))
+(results_dir("{name}") / "span.json").write_text(
+    json.dumps([start, time.time(), os.nice(0)]))
 print("RAN {name}")
 ```
 """
@@ -329,6 +331,9 @@ def test_chapters_run_side_by_side_and_land_in_the_cache(tmp_path):
     spans = [json.loads((root / "results" / n / "span.json").read_text())
              for n in ("stretching", "gaussians")]
     assert max(s[0] for s in spans) < min(s[1] for s in spans)  # the two ran at once
+    # the longest chapter (by Chapter.cost: gaussians) at the build's priority, the other
+    # lower
+    assert spans[0][2] - spans[1][2] == OTHERS_NICENESS
     cache = root / "_build" / ".jupyter_cache"
     for name in ("stretching", "gaussians"):
         page = (root / "_build" / "html" / f"{name}.html").read_text()
@@ -360,3 +365,15 @@ def test_a_chapter_failing_side_by_side_fails_the_build_as_usual(tmp_path):
     report = root / "_build" / "html" / "reports" / "gaussians.err.log"
     assert "planted failure" in report.read_text()
     assert (root / "results" / "stretching" / "span.json").is_file()
+
+
+def test_build_jobs_default_and_refusals(monkeypatch):
+    from aligned_latents.book import side_by_side
+
+    monkeypatch.setattr(side_by_side.os, "sched_getaffinity", lambda pid: set(range(2)))
+    assert side_by_side.build_jobs(0) == 1  # 2 CPUs: off (measured no faster there)
+    monkeypatch.setattr(side_by_side.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert side_by_side.build_jobs(0) == 4 and side_by_side.build_jobs(3) == 3
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="aligned_latents_execution_jobs must be"):
+            side_by_side.build_jobs(bad)
