@@ -42,7 +42,7 @@ CHAPTERS: dict[str, Chapter] = {c.name: c for c in [
     Chapter("autoencoders", "Alignment with over-parameterized autoencoders",
             "Section 5, Appendices E-G", cost=26),
     Chapter("glove", "Aligning GloVe word embeddings",
-            "Sections 6.1-6.2, Appendices H-I", cost=210),
+            "Sections 6.1-6.2, Appendices H-I", cost=157),
     Chapter("cmap", "Aligning drug signatures across cell types",
             "Section 6.3, Appendix H", cost=25),
 ]}
