@@ -62,7 +62,11 @@ FAKE_SCHEMA = {"x": params.Spec("int", minimum=0),
 
 #: Registers the fake chapter in a separate process (for the Ctrl-C and lock tests).
 DRIVER = textwrap.dedent("""\
+    import signal
     import sys
+    # Ctrl-C as from a terminal, also when the tests run in a background job (a shell
+    # starts those with SIGINT ignored, and Python then keeps it ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pathlib import Path
     from aligned_latents.runs import cli
     from aligned_latents.runs import params
