@@ -100,14 +100,15 @@ def _read_notebook(env, docname: str):
     return path, notebook, nb_config, reader.read_fmt
 
 
-def pending_chapters(env, docnames, cache) -> list[str]:
+def pending_chapters(env, docnames, cache) -> dict[str, tuple]:
     """The chapters among ``docnames`` (the pages Sphinx is about to read) that myst-nb
-    would execute: in cache mode, with no cached execution of their code."""
+    would execute: in cache mode, with no cached execution of their code; each with its
+    notebook as myst-nb reads it (:func:`_read_notebook`)."""
     from aligned_latents.util.chapters import CHAPTERS
 
     if env.mystnb_config.execution_mode != "cache":
-        return []
-    out = []
+        return {}
+    out = {}
     for name in docnames:
         if name not in CHAPTERS:
             continue
@@ -117,7 +118,7 @@ def pending_chapters(env, docnames, cache) -> list[str]:
         try:
             cache.match_cache_notebook(read[1])
         except KeyError:
-            out.append(name)
+            out[name] = read
     return out
 
 
@@ -150,15 +151,15 @@ def _order(names: list[str]) -> list[str]:
     return sorted(names, key=lambda n: -CHAPTERS[n].cost)
 
 
-def execute_side_by_side(env, names: list[str], cache, jobs: int) -> dict[str, str | None]:
-    """Execute the chapters ``names`` (docnames), ``jobs`` at a time, and store each
-    successful execution in ``cache`` as myst-nb would. Returns ``{name: None}`` for a
-    stored execution and ``{name: error text}`` for a failed one."""
+def execute_side_by_side(pending: dict[str, tuple], cache, jobs: int) -> dict[str, str | None]:
+    """Execute the chapters of ``pending`` (:func:`pending_chapters`), ``jobs`` at a time,
+    and store each successful execution in ``cache`` as myst-nb would. Returns
+    ``{name: None}`` for a stored execution and ``{name: error text}`` for a failed one."""
     import nbformat
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.cache.db import NbProjectRecord
 
-    reads = {n: _read_notebook(env, n) for n in _order(names)}
+    reads = {n: pending[n] for n in _order(list(pending))}
     outcome: dict[str, str | None] = {}
     t0 = time.perf_counter()
     # a fresh process per chapter (its niceness is its own)
@@ -205,13 +206,13 @@ def _before_read(app, env, docnames):
     if jobs < 2:
         return
     cache = get_cache(env.mystnb_config.execution_cache_path)
-    names = pending_chapters(env, docnames, cache)
-    if len(names) < 2:
+    pending = pending_chapters(env, docnames, cache)
+    if len(pending) < 2:
         return  # nothing to run side by side: myst-nb executes it while reading
-    jobs = min(jobs, len(names))
-    logger.info(f"[aligned_latents] executing {len(names)} chapters side by side, {jobs} at "
-                f"a time: {', '.join(_order(names))}")
-    execute_side_by_side(env, names, cache, jobs)
+    jobs = min(jobs, len(pending))
+    logger.info(f"[aligned_latents] executing {len(pending)} chapters side by side, {jobs} "
+                f"at a time: {', '.join(_order(list(pending)))}")
+    execute_side_by_side(pending, cache, jobs)
 
 
 def setup(app):
