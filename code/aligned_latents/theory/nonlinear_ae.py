@@ -33,7 +33,9 @@ __all__ = [
     "STOP_TOL",
     "TrainConfig",
     "encode",
+    "AutoencoderTraining",
     "make_autoencoder",
+    "start_autoencoders",
     "train_autoencoder",
     "train_autoencoders",
 ]
@@ -288,14 +290,230 @@ def _load_weights(model, weights_path: Path, dev):
     return model.eval()
 
 
+def _watch_parent() -> None:
+    """In a worker process: exit as soon as the process that started it ends (killed,
+    crashed or interrupted), so that no training outlives the chapter that wanted it."""
+    import multiprocessing
+    import os
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch():
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _train_in_worker(x_path: str, config: TrainConfig, weights_dir: str, prefix: str,
                      desc: str) -> dict:
-    """One network of :func:`train_autoencoders`, in a worker process: trains on one
-    thread and saves the weights in the cache; returns the history."""
-    X = np.load(x_path)
+    """One network of :func:`start_autoencoders`, in a worker process: trains on one
+    thread and saves the weights in the cache; returns the history. The data are a
+    copy-on-write mapping of the file ``x_path``: its pages are the page cache's, shared
+    with every process that maps the file (nothing writes to them)."""
+    X = np.load(x_path, mmap_mode="c")
     _, history = train_autoencoder(X, config, weights_dir=weights_dir, prefix=prefix,
                                    device="cpu", threads=1, progress=False, desc=desc)
     return history
+
+
+class AutoencoderTraining:
+    """Networks of :func:`start_autoencoders`, being trained; :meth:`result` collects them.
+
+    Attributes
+    ----------
+    data : ndarray (n, d), float32
+        The data the networks are trained on, to be used in place of the caller's: in the
+        background (:attr:`background`), a copy-on-write mapping of the file the workers
+        map (the same values; one copy in memory for the caller and the workers, where
+        the caller's own array would be a second); otherwise the caller's array.
+    background : bool
+        Whether the networks are already training in worker processes.
+    workers : int
+        Processes that train (or will train) networks; 0 when none is trained in one.
+    """
+
+    def __init__(self, X, configs, weights_dir, prefix, device, workers, progress, desc):
+        import os
+        import threading
+        import weakref
+
+        from aligned_latents.util.device import torch_device
+
+        configs = list(configs)
+        if not configs or not all(isinstance(c, TrainConfig) for c in configs):
+            raise TypeError("configs must be a non-empty list of TrainConfig")
+        if weights_dir is None:
+            raise ValueError("train_autoencoders needs a weights_dir (the weights' cache)")
+        if workers is not None:
+            workers = check_int(workers, "workers", minimum=1)
+        X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
+        self.data = X
+        self._configs, self._prefix, self._device = configs, prefix, device
+        self._progress, self._desc = progress, desc
+        self._weights_dir = Path(weights_dir)
+        self._dev = torch_device(device)
+        self._labels = [f"{desc}, seed {c.seed}" for c in configs]
+        self._paths = [self._weights_dir / c.weights_file(X, prefix) for c in configs]
+        self._todo = [i for i, (c, path) in enumerate(zip(configs, self._paths))
+                      if _cached_meta(path, c.record(X)) is None]
+        cpus = os.cpu_count() or 1
+        n_workers = min(workers or cpus, len(self._todo))
+        # in the background only when a CPU is left to the caller: fewer networks to
+        # train than CPUs (workers=1 asks for training in the caller, one by one)
+        self.background = (self._dev.type == "cpu" and workers != 1
+                           and 0 < len(self._todo) < cpus)
+        self.workers = n_workers if self._dev.type == "cpu" and (
+            n_workers > 1 or self.background) else 0
+        self._pool = self._tmp = None
+        self._futures: dict = {}
+        self._done = False
+        if self.background:
+            self._launch()
+            # before concurrent.futures' own exit hook, which would wait for the
+            # networks: an interpreter that ends without collecting them stops them
+            ref = weakref.ref(self)  # the hook does not keep the data alive
+
+            def stop():
+                training = ref()
+                if training is not None:
+                    training.cancel()
+
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:
+                register(stop)
+            else:  # pragma: no cover  (CPython has it since 3.9)
+                import atexit
+
+                atexit.register(stop)
+
+    def _launch(self) -> None:
+        """Writes the data to a file in the cache, maps it as :attr:`data` and starts the
+        worker processes (spawned: nothing of this process's state is shared)."""
+        import multiprocessing
+        import tempfile
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._weights_dir.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.mkdtemp(dir=self._weights_dir, prefix=".train-")
+        try:
+            x_path = str(Path(self._tmp) / "X.npy")
+            np.save(x_path, self.data)
+            if self.background:  # the caller goes on with the workers' copy
+                self.data = np.asarray(np.load(x_path, mmap_mode="c"))
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=_watch_parent)
+            self._futures = {
+                self._pool.submit(_train_in_worker, x_path, self._configs[i],
+                                  str(self._weights_dir), self._prefix, self._labels[i]): i
+                for i in self._todo}
+        except BaseException:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Stops the worker processes (their networks are lost) and removes the data's
+        file; :meth:`result` then raises. Called on an error or an interruption while
+        collecting, and when the interpreter ends without collecting."""
+        self._close(stop=True)
+
+    def _close(self, stop: bool) -> None:
+        """Shuts the worker processes down (``stop``: terminates them at once; else
+        waits for them, done with their work) and removes the data's file (a mapping of
+        it stays valid)."""
+        import shutil
+
+        pool, self._pool = self._pool, None
+        if pool is not None and stop:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)  # forgets its processes
+            for proc in processes:
+                proc.terminate()
+            for proc in processes:
+                proc.join()
+        elif pool is not None:
+            pool.shutdown(wait=True)
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def result(self) -> list:
+        """The networks, in the order of the configurations: waits for those training in
+        the background (a worker's error is raised here, with its traceback), trains
+        the others, loads the cached ones. See :func:`train_autoencoders`."""
+        from tqdm.auto import tqdm
+
+        from aligned_latents.util.execution import note_network
+
+        if self._done:
+            raise RuntimeError("the networks were collected already")
+        self._done = True
+        X, configs, labels, paths = self.data, self._configs, self._labels, self._paths
+        histories = {}
+        try:
+            if self.workers and not self.background:
+                self._launch()
+            if self._futures:
+                from concurrent.futures import as_completed
+
+                bar = tqdm(total=len(self._todo), disable=not self._progress,
+                           unit="network", desc=f"{self._desc}: {len(self._todo)} "
+                           f"networks on {self.workers} processes")
+                for future in as_completed(self._futures):
+                    histories[self._futures[future]] = future.result()
+                    bar.update()
+                bar.close()
+        except BaseException:  # a worker's error, an interruption: no worker outlives it
+            self.cancel()
+            raise
+        self._close(stop=False)
+        out = []
+        for i, config in enumerate(configs):
+            if i not in histories:  # cached before this call, or trained here
+                out.append(train_autoencoder(X, config, weights_dir=self._weights_dir,
+                                             prefix=self._prefix, device=self._device,
+                                             threads=1, progress=self._progress,
+                                             desc=labels[i]))
+                continue
+            _torch().manual_seed(config.seed)  # the global generator ends as after a reload
+            model = make_autoencoder(X.shape[1], config.hidden,
+                                     config.negative_slope).to(self._dev)
+            note_network(labels[i], histories[i]["device"], reloaded=False)
+            out.append((_load_weights(model, paths[i], self._dev),
+                        {**histories[i], "weights_path": str(paths[i])}))
+        return out
+
+
+def start_autoencoders(
+    X,
+    configs,
+    *,
+    weights_dir: str | Path,
+    prefix: str = "leaky_relu",
+    device=None,
+    workers: int | None = None,
+    progress: bool = True,
+    desc: str = "autoencoder",
+) -> AutoencoderTraining:
+    """Starts :func:`train_autoencoders`' work and returns at once; ``.result()`` of the
+    returned :class:`AutoencoderTraining` gives its networks.
+
+    On a CPU with fewer networks to train than CPUs (and ``workers`` not 1), they start
+    training now in worker processes, one thread each, while the caller goes on with
+    the CPU left: the caller should then use the returned object's ``data`` in place
+    of ``X`` (the same values, mapped from the file the workers read, so that the data
+    are in memory once). Otherwise nothing runs before ``.result()``, which then does
+    exactly what :func:`train_autoencoders` does. Either way the weights are those of
+    :func:`train_autoencoder` on one thread, bit for bit. Arguments as for
+    :func:`train_autoencoders`; bad values are refused here, before anything runs.
+    """
+    return AutoencoderTraining(X, configs, weights_dir, prefix, device, workers,
+                               progress, desc)
 
 
 def train_autoencoders(
@@ -314,10 +532,12 @@ def train_autoencoders(
 
     Each network is trained exactly as :func:`train_autoencoder` trains it on one thread
     (same code, same seed, same data; the weights are bit-identical to a serial run, which
-    ``tests/test_nonlinear_ae.py`` checks), in a fresh process, and saved in the cache
+    ``tests/test_foundation.py`` checks), in a fresh process, and saved in the cache
     ``weights_dir``; this process then loads it. On a CUDA device, with ``workers=1``, or
-    with at most one network to train, they are trained here one after the other. Each
-    worker holds its own copy of ``X`` (``workers`` times its memory).
+    with at most one network to train and one CPU, they are trained here one after the
+    other. The workers map one copy of ``X`` written to a file in the cache (removed at
+    the end); a worker's error is raised here, and an interruption stops the workers.
+    :func:`start_autoencoders` starts the same work without waiting for it.
 
     Parameters
     ----------
@@ -337,61 +557,9 @@ def train_autoencoders(
         In the order of ``configs``; ``history`` as :func:`train_autoencoder` returns it
         (``loaded=True`` only for weights found in the cache before this call).
     """
-    import multiprocessing
-    import os
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm.auto import tqdm
-
-    from aligned_latents.util.device import torch_device
-    from aligned_latents.util.execution import note_network
-
-    configs = list(configs)
-    if not configs or not all(isinstance(c, TrainConfig) for c in configs):
-        raise TypeError("configs must be a non-empty list of TrainConfig")
-    if weights_dir is None:
-        raise ValueError("train_autoencoders needs a weights_dir (the weights' cache)")
-    if workers is not None:
-        workers = check_int(workers, "workers", minimum=1)
-    X = as_finite_array(X, "X", ndim=2, dtype=np.float32)
-    weights_dir = Path(weights_dir)
-    dev = torch_device(device)
-    labels = [f"{desc}, seed {c.seed}" for c in configs]
-    paths = [weights_dir / c.weights_file(X, prefix) for c in configs]  # hashes X once
-    todo = [i for i, (c, path) in enumerate(zip(configs, paths))
-            if _cached_meta(path, c.record(X)) is None]
-    n_workers = min(workers or os.cpu_count() or 1, len(todo))
-    histories = {}
-    if dev.type == "cpu" and n_workers > 1:
-        weights_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=weights_dir, prefix=".train-") as tmp:
-            x_path = str(Path(tmp) / "X.npy")
-            np.save(x_path, X)
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
-                futures = {pool.submit(_train_in_worker, x_path, configs[i],
-                                       str(weights_dir), prefix, labels[i]): i
-                           for i in todo}
-                bar = tqdm(total=len(todo), disable=not progress, unit="network",
-                           desc=f"{desc}: {len(todo)} networks on {n_workers} processes")
-                for future in as_completed(futures):
-                    histories[futures[future]] = future.result()
-                    bar.update()
-                bar.close()
-    out = []
-    for i, config in enumerate(configs):
-        if i not in histories:  # cached before this call, or trained here
-            out.append(train_autoencoder(X, config, weights_dir=weights_dir, prefix=prefix,
-                                         device=device, threads=1, progress=progress,
-                                         desc=labels[i]))
-            continue
-        _torch().manual_seed(config.seed)  # the global generator ends as after a reload
-        model = make_autoencoder(X.shape[1], config.hidden, config.negative_slope).to(dev)
-        note_network(labels[i], histories[i]["device"], reloaded=False)
-        out.append((_load_weights(model, paths[i], dev),
-                    {**histories[i], "weights_path": str(paths[i])}))
-    return out
+    return start_autoencoders(X, configs, weights_dir=weights_dir, prefix=prefix,
+                              device=device, workers=workers, progress=progress,
+                              desc=desc).result()
 
 
 def _train(model, data, config: TrainConfig, progress: bool, desc: str) -> dict:
