@@ -11,10 +11,12 @@ processes at the peak, and the CPU seconds of the tree (``RUSAGE_CHILDREN``). Th
 PSS is the fair total for processes that share memory; the summed RSS counts the shared
 pages once per process. With ``--matrix-mib`` the peaks are also given over it.
 
-Usage: ``python benchmarks/tree_memory.py [--every 0.2] [--matrix-mib M] [--timeline
-FILE.csv] -- COMMAND ...`` (the command's own output passes through; its last line is
-printed again before this script's JSON line, so that a JSON-reporting command such as
-``benchmarks/paper_scale.py`` keeps its report).
+Usage: ``python benchmarks/tree_memory.py [--every 0.5] [--matrix-mib M] [--timeline
+FILE.csv] -- COMMAND ...`` (the timeline has, per sample, the memory and the CPU seconds
+so far of the matched processes and of their descendants: a kernel and its workers).
+The command's own output passes through; its last line is printed again before this
+script's JSON line, so that a JSON-reporting command such as
+``benchmarks/paper_scale.py`` keeps its report.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ def children(pid: int) -> list[int]:
             out += kids
             todo += kids
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (/proc/PID/stat); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
@@ -89,20 +101,23 @@ class Sampler(threading.Thread):
                 self.peak_pss, self.t_peak, self.at_peak = pss, t, len(mem)
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_one = max([self.peak_one, *(m[2] for m in mem)])
-            sub = [m for m in mem if m[0] in self._subtree(pids)]
+            top, subtree = self._subtree(pids)
+            sub = [m for m in mem if m[0] in subtree]
             sub_pss, sub_rss = sum(m[1] for m in sub), sum(m[2] for m in sub)
             if sub_pss > self.peak_sub_pss:
                 self.peak_sub_pss, self.sub_at_peak = sub_pss, len(sub)
             self.peak_sub_rss = max(self.peak_sub_rss, sub_rss)
             if self.timeline is not None:
                 self.rows.append((round(t, 2), len(mem), pss, rss, len(sub), sub_pss,
-                                  sub_rss))
+                                  sub_rss, round(sum(map(cpu_seconds, top)), 2),
+                                  round(sum(cpu_seconds(p) for p in subtree - top), 2)))
             self._stop_event.wait(self.every)
 
-    def _subtree(self, pids: list[int]) -> set[int]:
-        """The processes whose command line contains ``match`` and their descendants."""
+    def _subtree(self, pids: list[int]) -> tuple[set[int], set[int]]:
+        """The processes whose command line contains ``match``, and those with their
+        descendants."""
         if not self.match:
-            return set()
+            return set(), set()
         top = []
         for p in pids:
             try:
@@ -111,7 +126,7 @@ class Sampler(threading.Thread):
                         top.append(p)
             except (FileNotFoundError, ProcessLookupError):
                 continue
-        return {q for p in top for q in (p, *children(p))}
+        return set(top), {q for p in top for q in (p, *children(p))}
 
     def stop(self):
         self._stop_event.set()
@@ -120,7 +135,7 @@ class Sampler(threading.Thread):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--every", type=float, default=0.2, help="seconds between samples")
+    ap.add_argument("--every", type=float, default=0.5, help="seconds between samples")
     ap.add_argument("--matrix-mib", type=float, default=None,
                     help="size of the data matrix, MiB: the peaks are also given over it")
     ap.add_argument("--timeline", type=Path, default=None,
@@ -165,10 +180,10 @@ def main() -> None:
                     "matched_peak_pss_sum", "matched_peak_rss_sum"):
             out[f"{key}_over_matrix"] = round(out[f"{key}_mb"] / args.matrix_mib, 2)
     if args.timeline is not None:
-        args.timeline.write_text(
-            "seconds,processes,pss_kib,rss_kib,matched,matched_pss_kib,matched_rss_kib\n"
-            + "".join(
-            ",".join(map(str, r)) + "\n" for r in sampler.rows))
+        header = ("seconds,processes,pss_kib,rss_kib,matched,matched_pss_kib,"
+                  "matched_rss_kib,matched_cpu_s,descendants_cpu_s")
+        args.timeline.write_text("\n".join([header, *(",".join(map(str, r))
+                                                      for r in sampler.rows)]) + "\n")
     print(last)
     print(json.dumps(out))
 

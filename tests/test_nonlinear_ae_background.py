@@ -50,13 +50,23 @@ def wait_gone(pids, seconds=20.0) -> list:
 
 
 def test_background_weights_equal_serial_and_data_are_shared(tmp_path, two_cpus):
+    import torch
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    torch_before, blas_before = torch.get_num_threads(), blas_threads()
     X = np.random.default_rng(2).normal(size=(600, 5)).astype(np.float32)
     training = nae.start_autoencoders(X, [config()], weights_dir=tmp_path / "bg",
                                       progress=False, desc="net")
     assert training.background and training.workers == 1
+    # the caller computes on the CPU left meanwhile
+    assert torch.get_num_threads() == 1 and set(blas_threads()) <= {1}
     data = training.data
     assert data is not X and np.array_equal(data, X) and data.flags.writeable
     [(model, hist)] = training.result()
+    assert torch.get_num_threads() == torch_before and blas_threads() == blas_before
     assert "loaded" not in hist and hist["threads"] == 1
     serial, s_hist = nae.train_autoencoder(X, config(), weights_dir=tmp_path / "ser",
                                            threads=1, progress=False)
@@ -129,7 +139,6 @@ SCRIPT = textwrap.dedent("""\
     long = nae.TrainConfig(64, max_epochs=100_000, tol=0.0, batch_size=8)
     t = nae.start_autoencoders(X, [long], weights_dir=sys.argv[1], progress=False)
     print(*t._pool._processes, flush=True)
-    time.sleep(3)  # the worker is training
     if sys.argv[2] == "sleep":
         time.sleep(600)
     elif sys.argv[2] == "collect":
@@ -147,11 +156,11 @@ def test_no_worker_outlives_its_caller(tmp_path, how):
         pids = [int(p) for p in proc.stdout.readline().split()]
         assert pids and all(alive(p) for p in pids)
         if how == "sigkill":
-            time.sleep(3)
+            time.sleep(1)
             proc.kill()
         elif how == "ctrl-c":
             assert proc.stdout.readline().strip() == "collecting"
-            time.sleep(1)
+            time.sleep(0.5)  # inside .result()
             proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)  # not the training's end: 100,000 epochs
         assert not wait_gone(pids)

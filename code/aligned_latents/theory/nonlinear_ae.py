@@ -321,6 +321,23 @@ def _train_in_worker(x_path: str, config: TrainConfig, weights_dir: str, prefix:
     return history
 
 
+def _caller_threads(n: int):
+    """Sets this process's torch intra-op and BLAS threads to ``n``; returns the function
+    that restores the previous counts."""
+    from threadpoolctl import threadpool_limits
+
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    blas = threadpool_limits(n, user_api="blas")
+
+    def restore():
+        blas.restore_original_limits()
+        torch.set_num_threads(before)
+
+    return restore
+
+
 class AutoencoderTraining:
     """Networks of :func:`start_autoencoders`, being trained; :meth:`result` collects them.
 
@@ -332,7 +349,11 @@ class AutoencoderTraining:
         map (the same values; one copy in memory for the caller and the workers, where
         the caller's own array would be a second); otherwise the caller's array.
     background : bool
-        Whether the networks are already training in worker processes.
+        Whether the networks are already training in worker processes. Meanwhile this
+        process computes on the CPUs they leave: its torch and BLAS threads are the
+        CPUs less :attr:`workers` (at least one) until :meth:`result` or :meth:`cancel`
+        restores them (two threads sharing one CPU with a worker wait on each other at
+        every operation's barrier).
     workers : int
         Processes that train (or will train) networks; 0 when none is trained in one.
     """
@@ -369,11 +390,12 @@ class AutoencoderTraining:
                            and 0 < len(self._todo) < cpus)
         self.workers = n_workers if self._dev.type == "cpu" and (
             n_workers > 1 or self.background) else 0
-        self._pool = self._tmp = None
+        self._pool = self._tmp = self._threads = None
         self._futures: dict = {}
         self._done = False
         if self.background:
             self._launch()
+            self._threads = _caller_threads(max(1, cpus - self.workers))
             # before concurrent.futures' own exit hook, which would wait for the
             # networks: an interpreter that ends without collecting them stops them
             ref = weakref.ref(self)  # the hook does not keep the data alive
@@ -392,8 +414,9 @@ class AutoencoderTraining:
                 atexit.register(stop)
 
     def _launch(self) -> None:
-        """Writes the data to a file in the cache, maps it as :attr:`data` and starts the
-        worker processes (spawned: nothing of this process's state is shared)."""
+        """Writes the data to a file in the cache (in the background, :attr:`data`
+        becomes a mapping of it) and starts the worker processes (spawned: nothing of
+        this process's state is shared), each network submitted."""
         import multiprocessing
         import tempfile
         from concurrent.futures import ProcessPoolExecutor
@@ -428,6 +451,9 @@ class AutoencoderTraining:
         it stays valid)."""
         import shutil
 
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads()  # restores this process's thread counts
         pool, self._pool = self._pool, None
         if pool is not None and stop:
             processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -456,6 +482,9 @@ class AutoencoderTraining:
         X, configs, labels, paths = self.data, self._configs, self._labels, self._paths
         histories = {}
         try:
+            if self._threads is not None:  # waiting now: the caller's threads back
+                self._threads, restore = None, self._threads
+                restore()
             if self.workers and not self.background:
                 self._launch()
             if self._futures:
@@ -516,17 +545,7 @@ def start_autoencoders(
                                progress, desc)
 
 
-def train_autoencoders(
-    X,
-    configs,
-    *,
-    weights_dir: str | Path,
-    prefix: str = "leaky_relu",
-    device=None,
-    workers: int | None = None,
-    progress: bool = True,
-    desc: str = "autoencoder",
-) -> list:
+def train_autoencoders(X, configs, **options) -> list:
     """:func:`train_autoencoder` for several configurations (one per seed), the networks
     not in the cache trained side by side in ``workers`` processes on a CPU.
 
@@ -537,7 +556,8 @@ def train_autoencoders(
     with at most one network to train and one CPU, they are trained here one after the
     other. The workers map one copy of ``X`` written to a file in the cache (removed at
     the end); a worker's error is raised here, and an interruption stops the workers.
-    :func:`start_autoencoders` starts the same work without waiting for it.
+    :func:`start_autoencoders` starts the same work without waiting for it; ``options``
+    are its keyword-only arguments.
 
     Parameters
     ----------
@@ -557,9 +577,7 @@ def train_autoencoders(
         In the order of ``configs``; ``history`` as :func:`train_autoencoder` returns it
         (``loaded=True`` only for weights found in the cache before this call).
     """
-    return start_autoencoders(X, configs, weights_dir=weights_dir, prefix=prefix,
-                              device=device, workers=workers, progress=progress,
-                              desc=desc).result()
+    return start_autoencoders(X, configs, **options).result()
 
 
 def _train(model, data, config: TrainConfig, progress: bool, desc: str) -> dict:
