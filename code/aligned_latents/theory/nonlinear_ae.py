@@ -490,9 +490,11 @@ class AutoencoderTraining:
             if self._futures:
                 from concurrent.futures import as_completed
 
-                bar = tqdm(total=len(self._todo), disable=not self._progress,
-                           unit="network", desc=f"{self._desc}: {len(self._todo)} "
-                           f"networks on {self.workers} processes")
+                n, w = len(self._todo), self.workers
+                bar = tqdm(total=n, disable=not self._progress, unit="network",
+                           desc=f"{self._desc}: {n} network{'s' * (n != 1)} on {w} "
+                           f"process{'es' * (w != 1)}"
+                           + (", started in the background" if self.background else ""))
                 for future in as_completed(self._futures):
                     histories[self._futures[future]] = future.result()
                     bar.update()
