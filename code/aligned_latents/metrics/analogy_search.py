@@ -223,10 +223,12 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     ``Vn[j] · cols[c] < tau[c]`` as computed here (one float32 matrix product per block
     of rows, into a reused buffer).
 
-    Each listed pair is kept as one int64 key ``c·n + j`` and the keys are sorted: 8
-    bytes a pair between the blocks and at most three such arrays at once (about 50 MB
-    for the 2.1 million pairs of the Google set on 500,000 random vectors; row and
-    column arrays sorted by an arg-sort took twice that).
+    Each listed pair is kept as one integer key ``c·n + j`` and the keys are sorted:
+    int32 when every key fits (``len(cols)·n < 2³¹``: the Google set's ~1,000 columns
+    on up to 2 million words), else int64; 4 bytes a pair between the blocks and at
+    most two such arrays at once (17 MB for the 2.1 million pairs of the Google set on
+    500,000 random vectors; int64 keys took twice that, row and column arrays sorted by
+    an arg-sort four times). The rows returned have the keys' dtype.
 
     With ``low_rank`` (:class:`LowRankRows` of ``Vn``) the products are taken on the
     r-dim coordinates instead (``fl32(C[j] · p32_c)``, :meth:`LowRankRows.project`),
@@ -247,6 +249,7 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     buf = torch.empty(rows_per_block, len(cols), dtype=Vn.dtype, device=dev)
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
     rbuf = None if low_rank is not None else _row_buffer(Vn, rows_per_block)
+    kt = torch.int32 if len(cols) * n < 2**31 else torch.int64
     keys = []
     for s in range(0, n, rows_per_block):
         if low_rank is not None:
@@ -257,7 +260,7 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
         nz = M.nonzero()
-        keys.append(nz[:, 1] * n + (nz[:, 0] + s))
+        keys.append((nz[:, 1] * n + (nz[:, 0] + s)).to(kt))
     del buf, mask
     key = torch.cat(keys)
     del keys
@@ -267,7 +270,7 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
         key = torch.sort(key).values
     # by column, then row; column c's keys start at the first key >= c·n
     bounds = torch.arange(len(cols) + 1, dtype=torch.int64, device=dev) * n
-    offsets = torch.searchsorted(key, bounds)
+    offsets = torch.searchsorted(key, bounds.to(kt))
     return key.remainder_(n), offsets, extra
 
 
@@ -310,8 +313,7 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
 
     m, dev = len(t), t.device
     order = torch.argsort(inv, stable=True)  # questions grouped by column
-    ts = t.index_select(0, order)
-    ex = idx.index_select(0, order)[:, :3].contiguous()
+    ex = idx.index_select(0, order)[:, :3].contiguous().to(rows.dtype)
     vals = torch.full((m, 2), -torch.inf, dtype=t.dtype, device=dev)
     js = torch.full((m, 2), -1, dtype=torch.int64, device=dev)
     counts = torch.bincount(inv).tolist()
@@ -323,7 +325,9 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
         n = len(R)
         if cnt == 0 or n == 0:
             continue
-        S = ts[s:start] @ Vn.index_select(0, R).T  # (questions, listed rows)
+        # (questions, listed rows); the group's query vectors gathered here, not a
+        # reordered copy of all of them (m x d)
+        S = t.index_select(0, order[s:start]) @ Vn.index_select(0, R).T
         flat = S.view(-1)
         base = torch.arange(cnt, device=dev) * n
         if exclude:  # the question's own words, found by binary search in R
@@ -342,28 +346,47 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
     return out_v, out_j
 
 
-def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
-    """Exhaustive float32 scan for the questions of ``t``: each question's maximum over
-    the whole vocabulary and every row scoring within ``window`` of it.
+def _scan_window(Vn, idx, t, exclude, best, window, chunk, block, sel=None):
+    """Exhaustive float32 scan for the questions ``sel`` (rows of ``t`` and ``idx``;
+    ``None``: all): each question's maximum over the whole vocabulary and every row
+    scoring within ``window`` of it.
 
-    ``best`` (float64) must be a lower bound of each maximum (``-inf`` allowed). Returns
-    ``(best, q, j, score)``: the maxima and the (question, row, score) triples within
-    the window (excluded words never appear; a question with every word excluded has
-    none).
+    ``best`` and ``window`` (float64, one per question scanned): ``best`` must be a
+    lower bound of each maximum (``-inf`` allowed). Returns ``(best, q, j, score)``:
+    the maxima and the (question, row, score) triples within the window, ``q``
+    numbering the questions scanned from 0 (excluded words never appear; a question
+    with every word excluded has none).
+
+    Memory: the scanned questions' query vectors are gathered a chunk at a time into a
+    reused buffer (no copy of ``t[sel]``), and the window is found on the float32
+    tile itself: a score ``f`` is compared with the float64 bound ``β - w`` rounded
+    down to float32 (:func:`_floor32`; ``f >= β - w`` implies it), and only the rows
+    it keeps are compared exactly in float64, the same triples as comparing a float64
+    copy of the tile (which was 2x the tile).
     """
     import torch
 
-    n, dev = len(t), t.device
+    n = len(t) if sel is None else len(sel)
+    dev = t.device
     best = best.clone()
     cq, cj, cs = [], [], []
-    buf = torch.empty(min(chunk, n), block, dtype=t.dtype, device=dev)
-    rows = torch.arange(min(chunk, n), device=dev).unsqueeze(1).expand(-1, 3)
+    m = min(chunk, n)
+    buf = torch.empty(m, block, dtype=t.dtype, device=dev)
+    mask = torch.empty(m, block, dtype=torch.bool, device=dev)
+    qbuf = None if sel is None else torch.empty(m, t.shape[1], dtype=t.dtype, device=dev)
+    ex_all = idx[:, :3] if sel is None else idx.index_select(0, sel)[:, :3]
+    rows = torch.arange(m, device=dev).unsqueeze(1).expand(-1, 3)
     rbuf = _row_buffer(Vn, block)
     for v in range(0, len(Vn), block):  # each tile read (and divided: UnitRows) once
         tile = _read(Vn, v, v + block, rbuf).T
         for s in range(0, n, chunk):
-            q, b, w = t[s : s + chunk], best[s : s + chunk], window[s : s + chunk]
-            ex = idx[s : s + chunk, :3]
+            b, w = best[s : s + chunk], window[s : s + chunk]
+            if sel is None:
+                q = t[s : s + chunk]
+            else:
+                k = len(b)
+                q = torch.index_select(t, 0, sel[s : s + chunk], out=qbuf[:k])
+            ex = ex_all[s : s + chunk]
             scores = _score_tile(q, tile, buf)
             if exclude:
                 local = ex - v
@@ -373,18 +396,32 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
             hit = (mx >= b - w).nonzero().squeeze(1)
             if len(hit):
                 b[hit] = torch.maximum(b[hit], mx[hit])
-                sub = scores[hit].double()
-                keep = (sub >= (b[hit] - w[hit])[:, None]) & torch.isfinite(sub)
+                lo = torch.full_like(b, torch.inf)
+                lo[hit] = b[hit] - w[hit]
+                keep = mask[: len(q), : scores.shape[1]]
+                torch.ge(scores, _floor32(lo)[:, None], out=keep)
                 rr, cc = keep.nonzero(as_tuple=True)
-                cq.append(hit[rr] + s)
-                cj.append(cc + v)
-                cs.append(sub[rr, cc])
+                f = scores[rr, cc].double()
+                ok = (f >= lo[rr]) & torch.isfinite(f)
+                cq.append(rr[ok] + s)
+                cj.append(cc[ok] + v)
+                cs.append(f[ok])
     if not cq:
         empty = torch.zeros(0, dtype=torch.int64, device=dev)
         return best, empty, empty, torch.zeros(0, dtype=torch.float64, device=dev)
     cq, cj, cs = torch.cat(cq), torch.cat(cj), torch.cat(cs)
     keep = cs >= best[cq] - window[cq]
     return best, cq[keep], cj[keep], cs[keep]
+
+
+def _floor32(x):
+    """float64 ``x`` rounded down to float32 (``-inf`` and ``+inf`` kept), at least
+    ``-FLT_MAX``: every finite float32 ``f >= x`` has ``f >= _floor32(x)``."""
+    import torch
+
+    f = x.float()
+    f = torch.where(f.double() > x, torch.nextafter(f, torch.full_like(f, -torch.inf)), f)
+    return f.clamp_min(-torch.finfo(torch.float32).max)
 
 
 def _reference_scores(Vn, t, chunk, block, qi, js, threads=None):
@@ -489,6 +526,7 @@ def search_pruned(
         src, tq = Vn, t
     va, ja = _listed_top2(src, idx, tq, exclude, rows, offsets, a_inv, 0)
     vb, jb = _listed_top2(src, idx, tq, exclude, rows, offsets, b_inv, n_a)
+    del rows, offsets  # the lists are read only here (a third of the search's peak)
     vals, js = torch.cat([va, vb], 1), torch.cat([ja, jb], 1)
     top = vals.argmax(dim=1, keepdim=True)
     best = vals.gather(1, top).squeeze(1).double()
@@ -531,10 +569,9 @@ def search_pruned(
             full = declined.nonzero().squeeze(1)
             n_low_rank = len(rest) - len(full)
         if len(full):
-            r_full = rest[full]
+            r_full = rest[full]  # scanned by index: no copy of their query vectors
             _, fq, fj, _ = _scan_window(
-                Vn, idx[r_full], t[r_full], exclude, start[full], window[r_full], chunk,
-                block,
+                Vn, idx, t, exclude, start[full], window[r_full], chunk, block, r_full
             )
             cq, cj = torch.cat([cq, full[fq]]), torch.cat([cj, fj])
         pred[rest] = 0  # every word excluded: row 0, as the reference
