@@ -286,6 +286,7 @@ def analogy_accuracy(
                 if info is not None:
                     info[protocol] = stats
             preds.append(p.cpu().numpy())
+            del t  # before the next protocol's query vectors (m x d each), not after
     target = q.idx[:, 3]
     correct = tuple(p == target for p in preds)
     return correct + tuple(preds) if return_predictions else correct

@@ -512,7 +512,7 @@ def search_pruned(
 
     m, dev = len(t), t.device
     d = Vn.shape[1]
-    if m == 0 or not bool(torch.isfinite(t).all()):
+    if m == 0 or not _all_finite(t):
         return search_exhaustive(Vn, idx, t, exclude, chunk, block)
     a_keys, a_inv = torch.unique(idx[:, :2], dim=0, return_inverse=True)
     b_keys, b_inv = torch.unique(idx[:, 2], return_inverse=True)
@@ -720,6 +720,15 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
         qf,
         block,
     )
+
+
+def _all_finite(T, rows=2048):
+    """Whether every entry of ``T`` is finite, a block of rows at a time
+    (``torch.isfinite`` of a float tensor makes a copy of its absolute values: 1.5x
+    ``T`` at once)."""
+    import torch
+
+    return all(bool(torch.isfinite(T[s : s + rows]).all()) for s in range(0, len(T), rows))
 
 
 def _norms64(T, rows=2048):
