@@ -33,6 +33,7 @@ from short candidate lists with a float32-safe bound and scans only the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from aligned_latents.metrics.analogy_search import (
     search_exhaustive,
     search_pruned,
     targets,
+    trim_heap,
 )
 from aligned_latents.metrics.vectors import rowwise_cosine
 from aligned_latents.util.validation import as_finite_array
@@ -240,6 +242,8 @@ def analogy_accuracy(
     dev = torch_device(device)
     if search == "auto":
         search = "pruned" if dev.type == "cpu" else "exhaustive"
+    if dev.type == "cpu":
+        trim_heap()  # what the caller's freed temporaries left, before the search's
     V = torch.from_numpy(as_finite_array(vectors, "vectors", ndim=2, dtype=np.float32))
     V = V.to(dev)
     idx = torch.from_numpy(np.ascontiguousarray(q.idx, dtype=np.int64)).to(dev)
@@ -262,10 +266,10 @@ def analogy_accuracy(
             factors = low_rank_rows(Vn, block)
     with torch.no_grad():
         for protocol in protocols:
-            t = targets(V, Vn, idx, protocol)
+            t = partial(targets, V, Vn, idx, protocol)  # made when the search needs it
             exclude = protocol == "standard"
             if search == "exhaustive":
-                p = search_exhaustive(Vn, idx, t, exclude, chunk, block)
+                p = search_exhaustive(Vn, idx, t(), exclude, chunk, block)
             else:
                 stats = {} if info is not None else None
                 W = V if protocol == "paper" else Vn
@@ -286,7 +290,8 @@ def analogy_accuracy(
                 if info is not None:
                     info[protocol] = stats
             preds.append(p.cpu().numpy())
-            del t  # before the next protocol's query vectors (m x d each), not after
+            if dev.type == "cpu":
+                trim_heap()  # the search's freed temporaries back to the system
     target = q.idx[:, 3]
     correct = tuple(p == target for p in preds)
     return correct + tuple(preds) if return_predictions else correct

@@ -30,7 +30,34 @@ __all__ = [
     "search_exhaustive",
     "search_pruned",
     "targets",
+    "trim_heap",
 ]
+
+
+def trim_heap() -> bool:
+    """Give the memory that the C allocator holds free back to the system (glibc's
+    ``malloc_trim(0)``; False where there is none, e.g. not on glibc).
+
+    The search frees tens of MB of temporaries of a few MB each (query vectors, list
+    keys, score tiles); glibc serves such sizes from its heap once larger blocks have
+    been freed (its mmap threshold rises up to 32 MB) and keeps what is freed there up
+    to 64 MB at the top, and in the middle of the heap without limit: measured at
+    500,000 x 300 (``benchmarks/paper_scale.py``), the process stayed about 0.15x the
+    float32 matrix above its live data after one space's evaluation, and that was the
+    peak when the next space's codes were allocated. Freeing costs well under a
+    millisecond and changes no value.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True
 
 
 class QuestionRows:
@@ -118,8 +145,10 @@ def targets(V, Vn, idx, protocol):
     W = V if protocol == "paper" else Vn
     t = torch.empty(len(idx), Vn.shape[1], dtype=Vn.dtype, device=idx.device)
     for s in range(0, len(idx), 2048):  # elementwise: the same values in any blocks
-        i = idx[s : s + 2048]
-        t[s : s + 2048] = W[i[:, 1]] - W[i[:, 0]] + W[i[:, 2]]
+        i, out = idx[s : s + 2048], t[s : s + 2048]
+        out.copy_(W[i[:, 1]])  # in place: one gathered block at a time
+        out.sub_(W[i[:, 0]])
+        out.add_(W[i[:, 2]])
     return t
 
 
@@ -211,12 +240,18 @@ def _list_thresholds(Vn, cols, list_size: int, sample: int = 8192):
     sub = Vn[:: max(1, n // sample)]
     rank = max(1, min(len(sub), round(list_size * len(sub) / n)))
     out = []
+    # one buffer for every block's scores: a new 8 MB array per block was not reused by
+    # the allocator (the process grew by about 8 MB a block at 500,000 words)
+    buf = torch.empty(min(256, len(cols)), len(sub), dtype=cols.dtype, device=cols.device)
     for c in range(0, len(cols), 256):
-        out.append((cols[c : c + 256] @ sub.T).topk(rank, dim=1).values[:, -1])
+        blk = cols[c : c + 256]
+        scores = torch.mm(blk, sub.T, out=buf[: len(blk)])
+        out.append(scores.topk(rank, dim=1).values[:, -1].clone())
     return torch.cat(out)
 
 
-def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
+def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None,
+                  list_size: int = 2048):
     """The vocabulary rows ``j`` with float32 ``Vn[j] · cols[c] >= tau[c]``, per column
     ``c``, as ``(rows, offsets)``: column ``c``'s rows are
     ``rows[offsets[c]:offsets[c+1]]``, in increasing order. Every row left out has
@@ -250,7 +285,12 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
     rbuf = None if low_rank is not None else _row_buffer(Vn, rows_per_block)
     kt = torch.int32 if len(cols) * n < 2**31 else torch.int64
-    keys = []
+    # the keys go into one array sized for the expected pairs (about list_size a column,
+    # a quarter more), grown by half when that is exceeded: no list of per-block arrays
+    # joined at the end (twice the keys at once, and scattered pieces the allocator
+    # kept after they were freed)
+    key = torch.empty(len(cols) * min(list_size, n) * 5 // 4 + 1, dtype=kt, device=dev)
+    count = 0
     for s in range(0, n, rows_per_block):
         if low_rank is not None:
             blk = low_rank.C[s : s + rows_per_block]
@@ -260,10 +300,15 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
         nz = M.nonzero()
-        keys.append((nz[:, 1] * n + (nz[:, 0] + s)).to(kt))
+        if count + len(nz) > len(key):
+            grown = torch.empty(max(count + len(nz), len(key) * 3 // 2), dtype=kt,
+                                device=dev)
+            grown[:count] = key[:count]
+            key = grown
+        torch.add(nz[:, 0] + s, nz[:, 1], alpha=n, out=key[count : count + len(nz)])
+        count += len(nz)
     del buf, mask
-    key = torch.cat(keys)
-    del keys
+    key = key[:count]
     if key.device.type == "cpu":
         key.numpy().sort()  # in place: no second array, no index array
     else:
@@ -504,22 +549,34 @@ def search_pruned(
         winner's score (also a lower bound of every float32 maximum the full scan
         computes); the questions it declines go to the full scan.
 
+    ``t``: the query vectors (:func:`targets`), or a function of no arguments that
+    returns them, called once the candidate lists are built, so that the lists'
+    temporaries and the m x d query vectors are not in memory at once.
+
     ``stats`` (a dict), when given, receives the number of questions, certified
     questions, scanned questions (of which ``low_rank`` on the low-rank scan) and near
     ties, and the rank used.
     """
     import torch
 
-    m, dev = len(t), t.device
+    make_t = t if callable(t) else (lambda: t)
+    m, dev = len(idx), idx.device
     d = Vn.shape[1]
-    if m == 0 or not _all_finite(t):
-        return search_exhaustive(Vn, idx, t, exclude, chunk, block)
+    if m == 0:
+        return search_exhaustive(Vn, idx, make_t(), exclude, chunk, block)
     a_keys, a_inv = torch.unique(idx[:, :2], dim=0, return_inverse=True)
     b_keys, b_inv = torch.unique(idx[:, 2], return_inverse=True)
     n_a = len(a_keys)
     cols = torch.cat([W[a_keys[:, 1]] - W[a_keys[:, 0]], W[b_keys]])
+    if not _all_finite(cols):  # then t = fl(a + b) is not finite either
+        return search_exhaustive(Vn, idx, make_t(), exclude, chunk, block)
     tau = _list_thresholds(Vn, cols, list_size)
-    rows, offsets, extra = _column_lists(Vn, cols, tau, low_rank=low_rank)
+    rows, offsets, extra = _column_lists(Vn, cols, tau, low_rank=low_rank,
+                                         list_size=list_size)
+    t = make_t()  # after the lists: their temporaries and t are not held at once
+    if not _all_finite(t):  # a + b overflowed
+        del rows, offsets
+        return search_exhaustive(Vn, idx, t, exclude, chunk, block)
     if low_rank is not None:  # listed rows scored on the r-dim coordinates
         src, tq, E, _ = low_rank.C, *low_rank.project(t)
     else:
