@@ -68,8 +68,13 @@ an.analogy_accuracy(Y[:5000].copy(), warm)  # torch and its kernels loaded befor
 base = restart()
 pc, sc = an.analogy_accuracy(Y, q)  # the Original space: Y is kept (no overwrite)
 search = (peak() - base) / Y.nbytes
+kept = (rss_now() - base) / Y.nbytes
+Y2 = Y.copy()
+base = restart()
+an.analogy_accuracy(Y2, q, overwrite=True)  # a latent space's codes, given up
+consumed = (peak() - base) / Y.nbytes
 print(json.dumps({"load": load, "encoder": encoder, "encode": encode, "search": search,
-                  "rows": len(X)}))
+                  "kept_after_search": kept, "consumed": consumed, "rows": len(X)}))
 """
 
 

@@ -242,8 +242,6 @@ def analogy_accuracy(
     dev = torch_device(device)
     if search == "auto":
         search = "pruned" if dev.type == "cpu" else "exhaustive"
-    if dev.type == "cpu":
-        trim_heap()  # what the caller's freed temporaries left, before the search's
     V = torch.from_numpy(as_finite_array(vectors, "vectors", ndim=2, dtype=np.float32))
     V = V.to(dev)
     idx = torch.from_numpy(np.ascontiguousarray(q.idx, dtype=np.int64)).to(dev)
