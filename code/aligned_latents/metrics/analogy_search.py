@@ -363,6 +363,15 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
     js = torch.full((m, 2), -1, dtype=torch.int64, device=dev)
     counts = torch.bincount(inv).tolist()
     off = offsets.tolist()
+    # one buffer each for every group's query vectors, listed rows and scores (the
+    # largest group's sizes): a new array of a few MB per group, a thousand groups,
+    # left the allocator's heap about 12 MB larger at 500,000 x 300
+    sizes = [off[first_col + g + 1] - off[first_col + g] for g in range(len(counts))]
+    qmax, nmax, d = max(counts, default=0), max(sizes, default=0), t.shape[1]
+    qbuf = torch.empty(qmax * d, dtype=t.dtype, device=dev)
+    sbuf = torch.empty(qmax * nmax, dtype=t.dtype, device=dev)
+    rbuf = None if isinstance(Vn, UnitRows) else torch.empty(nmax * d, dtype=Vn.dtype,
+                                                              device=dev)
     start = 0
     for g, cnt in enumerate(counts):
         s, start = start, start + cnt
@@ -372,7 +381,12 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
             continue
         # (questions, listed rows); the group's query vectors gathered here, not a
         # reordered copy of all of them (m x d)
-        S = t.index_select(0, order[s:start]) @ Vn.index_select(0, R).T
+        q = torch.index_select(t, 0, order[s:start], out=qbuf[: cnt * d].view(cnt, d))
+        if rbuf is None:
+            L = Vn.index_select(0, R)
+        else:
+            L = torch.index_select(Vn, 0, R, out=rbuf[: n * d].view(n, d))
+        S = torch.mm(q, L.T, out=sbuf[: cnt * n].view(cnt, n))
         flat = S.view(-1)
         base = torch.arange(cnt, device=dev) * n
         if exclude:  # the question's own words, found by binary search in R
@@ -403,11 +417,12 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block, sel=None):
     with every word excluded has none).
 
     Memory: the scanned questions' query vectors are gathered a chunk at a time into a
-    reused buffer (no copy of ``t[sel]``), and the window is found on the float32
-    tile itself: a score ``f`` is compared with the float64 bound ``β - w`` rounded
-    down to float32 (:func:`_floor32`; ``f >= β - w`` implies it), and only the rows
-    it keeps are compared exactly in float64, the same triples as comparing a float64
-    copy of the tile (which was 2x the tile).
+    reused buffer (no copy of ``t[sel]``), and the window is found in float32: the
+    tile's rows whose maximum reaches the window are gathered into a reused buffer,
+    each score ``f`` compared with the float64 bound ``β - w`` rounded down to float32
+    (:func:`_floor32`; ``f >= β - w`` implies it), and only the scores it keeps are
+    compared exactly in float64: the same triples as comparing a float64 copy of those
+    rows (a new float32 and a float64 array per tile, 3x the tile, before).
     """
     import torch
 
@@ -418,6 +433,7 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block, sel=None):
     m = min(chunk, n)
     buf = torch.empty(m, block, dtype=t.dtype, device=dev)
     mask = torch.empty(m, block, dtype=torch.bool, device=dev)
+    hbuf = torch.empty(m * block, dtype=t.dtype, device=dev)  # a tile's rows that hit
     qbuf = None if sel is None else torch.empty(m, t.shape[1], dtype=t.dtype, device=dev)
     ex_all = idx[:, :3] if sel is None else idx.index_select(0, sel)[:, :3]
     rows = torch.arange(m, device=dev).unsqueeze(1).expand(-1, 3)
@@ -441,14 +457,16 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block, sel=None):
             hit = (mx >= b - w).nonzero().squeeze(1)
             if len(hit):
                 b[hit] = torch.maximum(b[hit], mx[hit])
-                lo = torch.full_like(b, torch.inf)
-                lo[hit] = b[hit] - w[hit]
-                keep = mask[: len(q), : scores.shape[1]]
-                torch.ge(scores, _floor32(lo)[:, None], out=keep)
+                lo = b[hit] - w[hit]
+                width = scores.shape[1]
+                sub = hbuf[: len(hit) * width].view(len(hit), width)
+                torch.index_select(scores, 0, hit, out=sub)
+                keep = mask[: len(hit), : scores.shape[1]]
+                torch.ge(sub, _floor32(lo)[:, None], out=keep)
                 rr, cc = keep.nonzero(as_tuple=True)
-                f = scores[rr, cc].double()
+                f = sub[rr, cc].double()
                 ok = (f >= lo[rr]) & torch.isfinite(f)
-                cq.append(rr[ok] + s)
+                cq.append(hit[rr[ok]] + s)
                 cj.append(cc[ok] + v)
                 cs.append(f[ok])
     if not cq:
