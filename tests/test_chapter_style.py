@@ -39,12 +39,27 @@ def test_code_lines_fit_the_page(page):
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
 def test_parameters_checked_first(chapter):
     cells = CELL.findall((book_dir() / f"{chapter}.md").read_text(encoding="utf-8"))
-    at = [i for i, c in enumerate(cells) if c.startswith(":tags: [parameters]")]
+    at = [i for i, c in enumerate(cells)
+          if re.match(r":tags: \[parameters(, hide-input)?\]\n", c)]
     assert len(at) == 1, f"{chapter}: one parameters cell expected"
     nxt = cells[at[0] + 1]
     assert f'check_notebook_parameters("{chapter}", globals())' in nxt, (
         f"{chapter}: the cell after the parameters cell must call "
         f'check_notebook_parameters("{chapter}", globals())')
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_markdown_outputs_render_as_myst(page):
+    """Pages that display Markdown outputs (the parameter tables, the verdict lines with
+    their link to the opening page's ``verdicts`` label) render them as MyST: myst-nb's
+    default, CommonMark, shows a pipe table as raw text and cannot resolve the label."""
+    text = (book_dir() / page).read_text(encoding="utf-8")
+    if "display(Markdown(" not in text and "show_verdict(" not in text:
+        return
+    front = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
+    assert front and re.search(r"^mystnb:\n(?:  .*\n)*?  render_markdown_format: myst$",
+                               front.group(1) + "\n", re.M), (
+        f"{page}: set mystnb: render_markdown_format: myst in its front matter")
 
 
 def test_table_of_contents_lists_the_chapters_in_order():

@@ -404,3 +404,24 @@ def test_verdicts_against_book_without_verdict_module(tmp_path, monkeypatch):
     lines, changes = compare.verdicts_against_book("glove", tmp_path)
     assert changes is None and lines == [
         "verdicts not compared: aligned_latents.record.verdicts is not available"]
+
+
+def test_rerun_page_links_all_verdicts_to_the_runs_file(tmp_path):
+    """A verdict line's "all verdicts" link (``#verdicts``, the book's opening page)
+    points to the run's own verdicts.csv on a rerun's page (nothing on that page has the
+    label); left as it is when no verdicts are written."""
+    import nbformat
+
+    from aligned_latents.runs.rerun import write_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/markdown": '**Verdict** ([all verdicts](#verdicts "s"))'})]
+    nb.cells = [cell]
+    src = tmp_path / "c.ipynb"
+    nbformat.write(nb, str(src))
+    page = write_html(src, tmp_path / "a.html", "verdicts.csv").read_text()
+    assert 'href="verdicts.csv"' in page and 'href="#verdicts"' not in page
+    page = write_html(src, tmp_path / "b.html").read_text()
+    assert 'href="#verdicts"' in page

@@ -561,3 +561,49 @@ def test_book_verdicts_match_recorded():
     problems = V.recorded_problems(build, V.RECORDED_VERDICTS)
     assert not problems, ("the build's verdicts differ from "
                           "tests/recorded_verdicts.csv:\n  " + "\n  ".join(problems))
+
+
+def test_mean_sd_is_the_sample_spread_everywhere():
+    """One home for "mean ± sd over n seeds": the seed checks' spread and Figure 1 (a)'s
+    both come from ``claims.mean_sd`` (sample sd, n - 1), checked against numpy."""
+    import numpy as np
+
+    from aligned_latents.record.claims import mean_sd, seed_spread
+    from aligned_latents.record.frontpage import figure1a_spread
+
+    v = [0.31, 0.29, 0.35, 0.30]
+    mean, sd = mean_sd(v)
+    assert mean == pytest.approx(np.mean(v)) and sd == pytest.approx(np.std(v, ddof=1))
+    assert mean_sd([2.5]) == (2.5, 0.0)
+    with pytest.raises(ValueError, match="no values"):
+        mean_sd([])
+    assert seed_spread(v) == "0.3125 ± 0.026 over 4 seeds (0.29 .. 0.35)"
+    seeds = pd.DataFrame({"gain": v})
+    assert figure1a_spread(seeds, "gain") == "0.31 ± 0.03 over 4 seeds"
+    assert figure1a_spread(seeds.iloc[:1], "gain") == "0.31, 1 seed: no spread"
+
+
+def test_checks_table_on_the_page_is_short_and_the_csv_is_full():
+    """The page's checks table (``Claims.show``) gives numbers to 6 significant digits and
+    yes/no; the recorded rows keep full precision (what ``recompute_holds`` compares)."""
+    cl = Claims("autoencoders", evidence="simulation")
+    cl.close("Theorem 2", "||Bx||² vs the closed form", expected=128.4980619863884,
+             measured=128.49486104474215, tolerance=1e-4 / 1.001, relative=True,
+             statement="thm2.bx_norm")
+    cl.at_least("Lemma 4", "a bound", measured=-0.003200941643267826, bound=0.5,
+                statement="lemma4")
+    shown = cl.show().data
+    assert shown["expected"].tolist() == ["128.498", ">= 0.5"]
+    assert shown["measured"].tolist() == ["128.495", "-0.00320094"]
+    assert shown["tolerance"].tolist() == ["rel 9.99001e-05", "0"]
+    assert shown["holds"].tolist() == ["yes", "no"]
+    assert shown["evidence"].tolist() == ["simulation", "simulation"]
+    html = cl.show().to_html()  # the failing row (the second), and only it, in red
+    red = html.split("{")[0]
+    assert "background-color: #f8d7da" in html and "_row1_col0" in red
+    assert "_row0_" not in red
+    full = cl.frame()
+    assert full["measured"].tolist() == ["128.49486104474215", "-0.003200941643267826"]
+    from aligned_latents.record.claims import _short_numbers
+
+    assert _short_numbers("0.8403912;-0.2658391;x1.5") == "0.840391; -0.265839; x1.5"

@@ -22,7 +22,9 @@ def verdict_line(claims, statement: str, label: str) -> str:
     from the chapter's checks (:func:`aligned_latents.record.verdicts.statement_verdict`),
     in plain words: the evidence kind and the count of checks in a short parenthesis,
     then the noise scale of each seed check ("0.31 ± 0.02 over 5 seeds (...)"), and a
-    link to the opening page's table (the internal id only as its target).
+    link to the opening page's table (its label ``verdicts``; the statement's internal id
+    only as the link's title). The chapters render Markdown outputs as MyST
+    (``render_markdown_format: myst``), where ``#verdicts`` finds that label.
     """
     from aligned_latents.record.claims import SEED_CHECKS, check_kind, too_few_seeds
     from aligned_latents.record.verdicts import statement_verdict
@@ -44,7 +46,7 @@ def verdict_line(claims, statement: str, label: str) -> str:
                                                  else spread))
     extra = (" Noise scale: " + "; ".join(noise) + ".") if noise else ""
     return (f"**Verdict — {label}: {verdict}** ({ev}; {ok} of {checks} {held}; "
-            f"[all verdicts](intro.html#verdicts \"{statement}\")).{extra}")
+            f"[all verdicts](#verdicts \"{statement}\")).{extra}")
 
 
 def show_verdict(claims, statement: str, label: str) -> None:

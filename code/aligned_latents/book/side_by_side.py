@@ -92,7 +92,7 @@ def _read_notebook(env, docname: str):
             notebook.metadata["kernelspec"]["name"] = alias
             break
     if nb_config.metadata_key in notebook.metadata:
-        from myst_nb.core.utils import nb_node_to_dict
+        from myst_nb.core.nb_to_tokens import nb_node_to_dict
 
         overrides = nb_node_to_dict(notebook.metadata[nb_config.metadata_key])
         overrides.pop("output_folder", None)

@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,15 +314,32 @@ class Claims:
         return f"{ok} of {n} checks hold" + ("" if ok == n else f" ({n - ok} do not)")
 
     def show(self):
-        """The chapter's checks as a styled table (failing rows in red), for the page."""
+        """The chapter's checks as a styled table (failing rows in red), for the page:
+        numbers to 6 significant digits (``claims.csv`` keeps them in full)."""
         df = self.frame()[["statement", "quantity", "expected", "measured", "tolerance",
-                           "holds", "evidence"]]
+                           "holds", "evidence"]].copy()
+        for col in ("expected", "measured", "tolerance"):
+            df[col] = df[col].map(_short_numbers)
+        df["holds"] = df["holds"].map({True: "yes", False: "no"})
+        df["evidence"] = df["evidence"].str.replace("-", " ")  # "substitute data"
 
         def colour(row):
-            c = "" if row["holds"] else "background-color: #f8d7da; color: #842029"
+            c = "" if row["holds"] == "yes" else "background-color: #f8d7da; color: #842029"
             return [c] * len(row)
 
-        return df.style.apply(colour, axis=1).hide(axis="index")
+        # class al-checks (book/_static/reader.css): cells break between words only
+        return (df.style.apply(colour, axis=1).hide(axis="index")
+                .set_table_attributes('class="al-checks"'))
+
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])")
+
+
+def _short_numbers(text) -> str:
+    """``text`` with each number in it to 6 significant digits and a space after each
+    ``;`` of a list of values (for the page's table, where cells break between words)."""
+    short = _NUMBER.sub(lambda m: f"{float(m.group()):.6g}", str(text))
+    return re.sub(r";(?! )", "; ", short)
 
 
 def _setting(value) -> str:
@@ -331,13 +349,24 @@ def _setting(value) -> str:
     return _fmt(value)
 
 
-def seed_spread(values) -> str:
-    """``mean ± sd over n seeds (min .. max)`` of a seed check's values (sd with n - 1;
-    0 for one seed)."""
+def mean_sd(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (with n - 1; 0 for one value) of values over
+    seeds: the one home of the book's "mean ± sd over n seeds"."""
     v = [float(x) for x in values]
     n = len(v)
+    if n == 0:
+        raise ValueError("mean_sd: no values")
     mean = sum(v) / n
     sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (n - 1)) if n > 1 else 0.0
+    return mean, sd
+
+
+def seed_spread(values) -> str:
+    """``mean ± sd over n seeds (min .. max)`` of a seed check's values
+    (:func:`mean_sd`)."""
+    v = [float(x) for x in values]
+    n = len(v)
+    mean, sd = mean_sd(v)
     return (f"{mean:.4g} ± {sd:.2g} over {n} seed{'s' if n != 1 else ''} "
             f"({min(v):.4g} .. {max(v):.4g})")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aligned_latents.record.claims import ERRATUM_KINDS, ERRATUM_MEANINGS
+from aligned_latents.record.claims import ERRATUM_KINDS, ERRATUM_MEANINGS, mean_sd
 from aligned_latents.record.ledger import (
     CHAPTER_LABELS,
     DIGEST_PREFIX,
@@ -567,12 +567,13 @@ def figure1a_seeds(root: Path | None = None) -> pd.DataFrame | None:
 
 
 def figure1a_spread(seeds: pd.DataFrame, column: str) -> str:
-    """``mean ± sd over n seeds`` of a column of :func:`figure1a_seeds` (sd with n - 1;
-    one seed: no spread)."""
-    v = seeds[column].astype(float)
+    """``mean ± sd over n seeds`` of a column of :func:`figure1a_seeds`
+    (:func:`~aligned_latents.record.claims.mean_sd`; one seed: no spread)."""
+    v = seeds[column].astype(float).tolist()
     if len(v) == 1:
-        return f"{v.iloc[0]:.2f}, 1 seed: no spread"
-    return f"{v.mean():.2f} ± {v.std(ddof=1):.2f} over {len(v)} seeds"
+        return f"{v[0]:.2f}, 1 seed: no spread"
+    mean, sd = mean_sd(v)
+    return f"{mean:.2f} ± {sd:.2f} over {len(v)} seeds"
 
 
 def figure1a_markdown(root: Path | None = None) -> str:

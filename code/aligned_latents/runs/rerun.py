@@ -113,12 +113,14 @@ class Run:
 
 
 # -- the HTML page ---------------------------------------------------------------------
-def write_html(notebook: Path, path: Path) -> Path:
+def write_html(notebook: Path, path: Path, verdicts_href: str | None = None) -> Path:
     """The executed notebook as one HTML page (outputs, no code).
 
     nbconvert's ``HTMLExporter(exclude_input=True)`` when nbconvert is installed, else a
     plain page built here (markdown rendered with markdown-it, outputs as text, tables
-    and images).
+    and images). The verdict lines' "all verdicts" links (``#verdicts``, the book's
+    opening page's label: nothing on this page) point to ``verdicts_href`` when given (the
+    run's ``verdicts.csv``), else they are left as they are.
     """
     import nbformat
 
@@ -131,6 +133,8 @@ def write_html(notebook: Path, path: Path) -> Path:
         with warnings.catch_warnings():  # papermill's record mimetypes: harmless
             warnings.simplefilter("ignore", UserWarning)
             html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
+    if verdicts_href is not None:
+        html = html.replace('href="#verdicts"', f'href="{verdicts_href}"')
     path.write_text(html, encoding="utf-8")
     return path
 
@@ -372,7 +376,8 @@ def execute_chapter(chapter: str, params: dict | None, out_dir, progress=True,
         lines = []
         if status != "interrupted" and html and out_nb.is_file():
             try:
-                write_html(out_nb, stage / f"{chapter}.html")
+                write_html(out_nb, stage / f"{chapter}.html",
+                           "verdicts.csv" if verdicts else None)
             except Exception as exc:  # noqa: BLE001 - the page is a convenience
                 record["html_error"] = _error_text(exc)
         if status == "complete" and verdicts:
