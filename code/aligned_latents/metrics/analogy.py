@@ -175,8 +175,9 @@ def analogy_accuracy(
         The vocabulary's embeddings.
     q : AnalogyQuestions
     chunk : int
-        Queries per matrix product; the largest temporary is a ``chunk x block`` float32
-        tile (8 MB), besides a float32 copy of ``vectors`` when they are not float32
+        Queries per matrix product; the largest temporaries are two ``chunk x block``
+        float32 tiles (8 MB each: the scores, and the rows of them near a question's
+        maximum), besides a float32 copy of ``vectors`` when they are not float32
         already; their unit vectors are divided tile by tile as they are read
         (:class:`~aligned_latents.metrics.analogy_search.UnitRows`), not held as a
         second n x d matrix.
