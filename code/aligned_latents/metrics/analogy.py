@@ -33,6 +33,7 @@ from short candidate lists with a float32-safe bound and scans only the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from aligned_latents.metrics.analogy_search import (
     search_exhaustive,
     search_pruned,
     targets,
+    trim_heap,
 )
 from aligned_latents.metrics.vectors import rowwise_cosine
 from aligned_latents.util.validation import as_finite_array
@@ -173,8 +175,9 @@ def analogy_accuracy(
         The vocabulary's embeddings.
     q : AnalogyQuestions
     chunk : int
-        Queries per matrix product; the largest temporary is a ``chunk x block`` float32
-        tile (8 MB), besides a float32 copy of ``vectors`` when they are not float32
+        Queries per matrix product; the largest temporaries are two ``chunk x block``
+        float32 tiles (8 MB each: the scores, and the rows of them near a question's
+        maximum), besides a float32 copy of ``vectors`` when they are not float32
         already; their unit vectors are divided tile by tile as they are read
         (:class:`~aligned_latents.metrics.analogy_search.UnitRows`), not held as a
         second n x d matrix.
@@ -262,10 +265,10 @@ def analogy_accuracy(
             factors = low_rank_rows(Vn, block)
     with torch.no_grad():
         for protocol in protocols:
-            t = targets(V, Vn, idx, protocol)
+            t = partial(targets, V, Vn, idx, protocol)  # made when the search needs it
             exclude = protocol == "standard"
             if search == "exhaustive":
-                p = search_exhaustive(Vn, idx, t, exclude, chunk, block)
+                p = search_exhaustive(Vn, idx, t(), exclude, chunk, block)
             else:
                 stats = {} if info is not None else None
                 W = V if protocol == "paper" else Vn
@@ -286,6 +289,8 @@ def analogy_accuracy(
                 if info is not None:
                     info[protocol] = stats
             preds.append(p.cpu().numpy())
+            if dev.type == "cpu":
+                trim_heap()  # the search's freed temporaries back to the system
     target = q.idx[:, 3]
     correct = tuple(p == target for p in preds)
     return correct + tuple(preds) if return_predictions else correct

@@ -30,7 +30,34 @@ __all__ = [
     "search_exhaustive",
     "search_pruned",
     "targets",
+    "trim_heap",
 ]
+
+
+def trim_heap() -> bool:
+    """Give the memory that the C allocator holds free back to the system (glibc's
+    ``malloc_trim(0)``; False where there is none, e.g. not on glibc).
+
+    The search frees tens of MB of temporaries of a few MB each (query vectors, list
+    keys, score tiles); glibc serves such sizes from its heap once larger blocks have
+    been freed (its mmap threshold rises up to 32 MB) and keeps what is freed there up
+    to 64 MB at the top, and in the middle of the heap without limit: measured at
+    500,000 x 300 (``benchmarks/paper_scale.py``), the process stayed about 0.15x the
+    float32 matrix above its live data after one space's evaluation, and that was the
+    peak when the next space's codes were allocated. Freeing costs well under a
+    millisecond and changes no value.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True
 
 
 class QuestionRows:
@@ -118,8 +145,10 @@ def targets(V, Vn, idx, protocol):
     W = V if protocol == "paper" else Vn
     t = torch.empty(len(idx), Vn.shape[1], dtype=Vn.dtype, device=idx.device)
     for s in range(0, len(idx), 2048):  # elementwise: the same values in any blocks
-        i = idx[s : s + 2048]
-        t[s : s + 2048] = W[i[:, 1]] - W[i[:, 0]] + W[i[:, 2]]
+        i, out = idx[s : s + 2048], t[s : s + 2048]
+        out.copy_(W[i[:, 1]])  # in place: one gathered block at a time
+        out.sub_(W[i[:, 0]])
+        out.add_(W[i[:, 2]])
     return t
 
 
@@ -211,22 +240,30 @@ def _list_thresholds(Vn, cols, list_size: int, sample: int = 8192):
     sub = Vn[:: max(1, n // sample)]
     rank = max(1, min(len(sub), round(list_size * len(sub) / n)))
     out = []
+    # one buffer for every block's scores: a new 8 MB array per block was not reused by
+    # the allocator (the process grew by about 8 MB a block at 500,000 words)
+    buf = torch.empty(min(256, len(cols)), len(sub), dtype=cols.dtype, device=cols.device)
     for c in range(0, len(cols), 256):
-        out.append((cols[c : c + 256] @ sub.T).topk(rank, dim=1).values[:, -1])
+        blk = cols[c : c + 256]
+        scores = torch.mm(blk, sub.T, out=buf[: len(blk)])
+        out.append(scores.topk(rank, dim=1).values[:, -1].clone())
     return torch.cat(out)
 
 
-def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
+def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None,
+                  list_size: int = 2048):
     """The vocabulary rows ``j`` with float32 ``Vn[j] · cols[c] >= tau[c]``, per column
     ``c``, as ``(rows, offsets)``: column ``c``'s rows are
     ``rows[offsets[c]:offsets[c+1]]``, in increasing order. Every row left out has
     ``Vn[j] · cols[c] < tau[c]`` as computed here (one float32 matrix product per block
     of rows, into a reused buffer).
 
-    Each listed pair is kept as one int64 key ``c·n + j`` and the keys are sorted: 8
-    bytes a pair between the blocks and at most three such arrays at once (about 50 MB
-    for the 2.1 million pairs of the Google set on 500,000 random vectors; row and
-    column arrays sorted by an arg-sort took twice that).
+    Each listed pair is kept as one integer key ``c·n + j`` and the keys are sorted:
+    int32 when every key fits (``len(cols)·n < 2³¹``: the Google set's ~1,000 columns
+    on up to 2 million words), else int64; 4 bytes a pair between the blocks and at
+    most two such arrays at once (17 MB for the 2.1 million pairs of the Google set on
+    500,000 random vectors; int64 keys took twice that, row and column arrays sorted by
+    an arg-sort four times). The rows returned have the keys' dtype.
 
     With ``low_rank`` (:class:`LowRankRows` of ``Vn``) the products are taken on the
     r-dim coordinates instead (``fl32(C[j] · p32_c)``, :meth:`LowRankRows.project`),
@@ -247,7 +284,13 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
     buf = torch.empty(rows_per_block, len(cols), dtype=Vn.dtype, device=dev)
     mask = torch.empty(rows_per_block, len(cols), dtype=torch.bool, device=dev)
     rbuf = None if low_rank is not None else _row_buffer(Vn, rows_per_block)
-    keys = []
+    kt = torch.int32 if len(cols) * n < 2**31 else torch.int64
+    # the keys go into one array sized for the expected pairs (about list_size a column,
+    # a quarter more), grown by half when that is exceeded: no list of per-block arrays
+    # joined at the end (twice the keys at once, and scattered pieces the allocator
+    # kept after they were freed)
+    key = torch.empty(len(cols) * min(list_size, n) * 5 // 4 + 1, dtype=kt, device=dev)
+    count = 0
     for s in range(0, n, rows_per_block):
         if low_rank is not None:
             blk = low_rank.C[s : s + rows_per_block]
@@ -257,17 +300,22 @@ def _column_lists(Vn, cols, tau, rows_per_block: int = 2048, low_rank=None):
         torch.mm(blk, colsT, out=F)
         torch.ge(F, tau, out=M)
         nz = M.nonzero()
-        keys.append(nz[:, 1] * n + (nz[:, 0] + s))
+        if count + len(nz) > len(key):
+            grown = torch.empty(max(count + len(nz), len(key) * 3 // 2), dtype=kt,
+                                device=dev)
+            grown[:count] = key[:count]
+            key = grown
+        torch.add(nz[:, 0] + s, nz[:, 1], alpha=n, out=key[count : count + len(nz)])
+        count += len(nz)
     del buf, mask
-    key = torch.cat(keys)
-    del keys
+    key = key[:count]
     if key.device.type == "cpu":
         key.numpy().sort()  # in place: no second array, no index array
     else:
         key = torch.sort(key).values
     # by column, then row; column c's keys start at the first key >= c·n
     bounds = torch.arange(len(cols) + 1, dtype=torch.int64, device=dev) * n
-    offsets = torch.searchsorted(key, bounds)
+    offsets = torch.searchsorted(key, bounds.to(kt))
     return key.remainder_(n), offsets, extra
 
 
@@ -310,12 +358,20 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
 
     m, dev = len(t), t.device
     order = torch.argsort(inv, stable=True)  # questions grouped by column
-    ts = t.index_select(0, order)
-    ex = idx.index_select(0, order)[:, :3].contiguous()
+    ex = idx.index_select(0, order)[:, :3].contiguous().to(rows.dtype)
     vals = torch.full((m, 2), -torch.inf, dtype=t.dtype, device=dev)
     js = torch.full((m, 2), -1, dtype=torch.int64, device=dev)
     counts = torch.bincount(inv).tolist()
     off = offsets.tolist()
+    # one buffer each for every group's query vectors, listed rows and scores (the
+    # largest group's sizes): a new array of a few MB per group, a thousand groups,
+    # left the allocator's heap about 12 MB larger at 500,000 x 300
+    sizes = [off[first_col + g + 1] - off[first_col + g] for g in range(len(counts))]
+    qmax, nmax, d = max(counts, default=0), max(sizes, default=0), t.shape[1]
+    qbuf = torch.empty(qmax * d, dtype=t.dtype, device=dev)
+    sbuf = torch.empty(qmax * nmax, dtype=t.dtype, device=dev)
+    rbuf = None if isinstance(Vn, UnitRows) else torch.empty(nmax * d, dtype=Vn.dtype,
+                                                              device=dev)
     start = 0
     for g, cnt in enumerate(counts):
         s, start = start, start + cnt
@@ -323,7 +379,14 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
         n = len(R)
         if cnt == 0 or n == 0:
             continue
-        S = ts[s:start] @ Vn.index_select(0, R).T  # (questions, listed rows)
+        # (questions, listed rows); the group's query vectors gathered here, not a
+        # reordered copy of all of them (m x d)
+        q = torch.index_select(t, 0, order[s:start], out=qbuf[: cnt * d].view(cnt, d))
+        if rbuf is None:
+            L = Vn.index_select(0, R)
+        else:
+            L = torch.index_select(Vn, 0, R, out=rbuf[: n * d].view(n, d))
+        S = torch.mm(q, L.T, out=sbuf[: cnt * n].view(cnt, n))
         flat = S.view(-1)
         base = torch.arange(cnt, device=dev) * n
         if exclude:  # the question's own words, found by binary search in R
@@ -342,28 +405,49 @@ def _listed_top2_loop(Vn, idx, t, exclude, rows, offsets, inv, first_col):
     return out_v, out_j
 
 
-def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
-    """Exhaustive float32 scan for the questions of ``t``: each question's maximum over
-    the whole vocabulary and every row scoring within ``window`` of it.
+def _scan_window(Vn, idx, t, exclude, best, window, chunk, block, sel=None):
+    """Exhaustive float32 scan for the questions ``sel`` (rows of ``t`` and ``idx``;
+    ``None``: all): each question's maximum over the whole vocabulary and every row
+    scoring within ``window`` of it.
 
-    ``best`` (float64) must be a lower bound of each maximum (``-inf`` allowed). Returns
-    ``(best, q, j, score)``: the maxima and the (question, row, score) triples within
-    the window (excluded words never appear; a question with every word excluded has
-    none).
+    ``best`` and ``window`` (float64, one per question scanned): ``best`` must be a
+    lower bound of each maximum (``-inf`` allowed). Returns ``(best, q, j, score)``:
+    the maxima and the (question, row, score) triples within the window, ``q``
+    numbering the questions scanned from 0 (excluded words never appear; a question
+    with every word excluded has none).
+
+    Memory: the scanned questions' query vectors are gathered a chunk at a time into a
+    reused buffer (no copy of ``t[sel]``), and the window is found in float32: the
+    tile's rows whose maximum reaches the window are gathered into a reused buffer,
+    each score ``f`` compared with the float64 bound ``β - w`` rounded down to float32
+    (:func:`_floor32`; ``f >= β - w`` implies it), and only the scores it keeps are
+    compared exactly in float64: the same triples as comparing a float64 copy of those
+    rows (a new float32 and a float64 array per tile, 3x the tile, before).
     """
     import torch
 
-    n, dev = len(t), t.device
+    n = len(t) if sel is None else len(sel)
+    dev = t.device
     best = best.clone()
     cq, cj, cs = [], [], []
-    buf = torch.empty(min(chunk, n), block, dtype=t.dtype, device=dev)
-    rows = torch.arange(min(chunk, n), device=dev).unsqueeze(1).expand(-1, 3)
+    m = min(chunk, n)
+    buf = torch.empty(m, block, dtype=t.dtype, device=dev)
+    mask = torch.empty(m, block, dtype=torch.bool, device=dev)
+    hbuf = torch.empty(m * block, dtype=t.dtype, device=dev)  # a tile's rows that hit
+    qbuf = None if sel is None else torch.empty(m, t.shape[1], dtype=t.dtype, device=dev)
+    ex_all = idx[:, :3] if sel is None else idx.index_select(0, sel)[:, :3]
+    rows = torch.arange(m, device=dev).unsqueeze(1).expand(-1, 3)
     rbuf = _row_buffer(Vn, block)
     for v in range(0, len(Vn), block):  # each tile read (and divided: UnitRows) once
         tile = _read(Vn, v, v + block, rbuf).T
         for s in range(0, n, chunk):
-            q, b, w = t[s : s + chunk], best[s : s + chunk], window[s : s + chunk]
-            ex = idx[s : s + chunk, :3]
+            b, w = best[s : s + chunk], window[s : s + chunk]
+            if sel is None:
+                q = t[s : s + chunk]
+            else:
+                k = len(b)
+                q = torch.index_select(t, 0, sel[s : s + chunk], out=qbuf[:k])
+            ex = ex_all[s : s + chunk]
             scores = _score_tile(q, tile, buf)
             if exclude:
                 local = ex - v
@@ -373,18 +457,34 @@ def _scan_window(Vn, idx, t, exclude, best, window, chunk, block):
             hit = (mx >= b - w).nonzero().squeeze(1)
             if len(hit):
                 b[hit] = torch.maximum(b[hit], mx[hit])
-                sub = scores[hit].double()
-                keep = (sub >= (b[hit] - w[hit])[:, None]) & torch.isfinite(sub)
+                lo = b[hit] - w[hit]
+                width = scores.shape[1]
+                sub = hbuf[: len(hit) * width].view(len(hit), width)
+                torch.index_select(scores, 0, hit, out=sub)
+                keep = mask[: len(hit), : scores.shape[1]]
+                torch.ge(sub, _floor32(lo)[:, None], out=keep)
                 rr, cc = keep.nonzero(as_tuple=True)
-                cq.append(hit[rr] + s)
-                cj.append(cc + v)
-                cs.append(sub[rr, cc])
+                f = sub[rr, cc].double()
+                ok = (f >= lo[rr]) & torch.isfinite(f)
+                cq.append(hit[rr[ok]] + s)
+                cj.append(cc[ok] + v)
+                cs.append(f[ok])
     if not cq:
         empty = torch.zeros(0, dtype=torch.int64, device=dev)
         return best, empty, empty, torch.zeros(0, dtype=torch.float64, device=dev)
     cq, cj, cs = torch.cat(cq), torch.cat(cj), torch.cat(cs)
     keep = cs >= best[cq] - window[cq]
     return best, cq[keep], cj[keep], cs[keep]
+
+
+def _floor32(x):
+    """float64 ``x`` rounded down to float32 (``-inf`` and ``+inf`` kept), at least
+    ``-FLT_MAX``: every finite float32 ``f >= x`` has ``f >= _floor32(x)``."""
+    import torch
+
+    f = x.float()
+    f = torch.where(f.double() > x, torch.nextafter(f, torch.full_like(f, -torch.inf)), f)
+    return f.clamp_min(-torch.finfo(torch.float32).max)
 
 
 def _reference_scores(Vn, t, chunk, block, qi, js, threads=None):
@@ -467,28 +567,41 @@ def search_pruned(
         winner's score (also a lower bound of every float32 maximum the full scan
         computes); the questions it declines go to the full scan.
 
+    ``t``: the query vectors (:func:`targets`), or a function of no arguments that
+    returns them, called once the candidate lists are built, so that the lists'
+    temporaries and the m x d query vectors are not in memory at once.
+
     ``stats`` (a dict), when given, receives the number of questions, certified
     questions, scanned questions (of which ``low_rank`` on the low-rank scan) and near
     ties, and the rank used.
     """
     import torch
 
-    m, dev = len(t), t.device
+    make_t = t if callable(t) else (lambda: t)
+    m, dev = len(idx), idx.device
     d = Vn.shape[1]
-    if m == 0 or not bool(torch.isfinite(t).all()):
-        return search_exhaustive(Vn, idx, t, exclude, chunk, block)
+    if m == 0:
+        return search_exhaustive(Vn, idx, make_t(), exclude, chunk, block)
     a_keys, a_inv = torch.unique(idx[:, :2], dim=0, return_inverse=True)
     b_keys, b_inv = torch.unique(idx[:, 2], return_inverse=True)
     n_a = len(a_keys)
     cols = torch.cat([W[a_keys[:, 1]] - W[a_keys[:, 0]], W[b_keys]])
+    if not _all_finite(cols):  # then t = fl(a + b) is not finite either
+        return search_exhaustive(Vn, idx, make_t(), exclude, chunk, block)
     tau = _list_thresholds(Vn, cols, list_size)
-    rows, offsets, extra = _column_lists(Vn, cols, tau, low_rank=low_rank)
+    rows, offsets, extra = _column_lists(Vn, cols, tau, low_rank=low_rank,
+                                         list_size=list_size)
+    t = make_t()  # after the lists: their temporaries and t are not held at once
+    if not _all_finite(t):  # a + b overflowed
+        del rows, offsets
+        return search_exhaustive(Vn, idx, t, exclude, chunk, block)
     if low_rank is not None:  # listed rows scored on the r-dim coordinates
         src, tq, E, _ = low_rank.C, *low_rank.project(t)
     else:
         src, tq = Vn, t
     va, ja = _listed_top2(src, idx, tq, exclude, rows, offsets, a_inv, 0)
     vb, jb = _listed_top2(src, idx, tq, exclude, rows, offsets, b_inv, n_a)
+    del rows, offsets  # the lists are read only here (a third of the search's peak)
     vals, js = torch.cat([va, vb], 1), torch.cat([ja, jb], 1)
     top = vals.argmax(dim=1, keepdim=True)
     best = vals.gather(1, top).squeeze(1).double()
@@ -531,10 +644,9 @@ def search_pruned(
             full = declined.nonzero().squeeze(1)
             n_low_rank = len(rest) - len(full)
         if len(full):
-            r_full = rest[full]
+            r_full = rest[full]  # scanned by index: no copy of their query vectors
             _, fq, fj, _ = _scan_window(
-                Vn, idx[r_full], t[r_full], exclude, start[full], window[r_full], chunk,
-                block,
+                Vn, idx, t, exclude, start[full], window[r_full], chunk, block, r_full
             )
             cq, cj = torch.cat([cq, full[fq]]), torch.cat([cj, fj])
         pred[rest] = 0  # every word excluded: row 0, as the reference
@@ -683,6 +795,15 @@ def low_rank_rows(Vn, block=4096, sample=4096, max_fraction=0.5, rank=None):
         qf,
         block,
     )
+
+
+def _all_finite(T, rows=2048):
+    """Whether every entry of ``T`` is finite, a block of rows at a time
+    (``torch.isfinite`` of a float tensor makes a copy of its absolute values: 1.5x
+    ``T`` at once)."""
+    import torch
+
+    return all(bool(torch.isfinite(T[s : s + rows]).all()) for s in range(0, len(T), rows))
 
 
 def _norms64(T, rows=2048):
