@@ -155,7 +155,7 @@ def test_search_on_consumed_codes_keeps_no_copy(growth):
 
 TRIM_CHILD = """
 import ctypes, ctypes.util, os
-from aligned_latents.metrics.analogy_search import trim_heap
+from aligned_latents.util.memory import trim_heap
 
 def rss_now():
     with open("/proc/self/statm") as fh:
@@ -176,7 +176,7 @@ print(trim_heap(), (before - rss_now()) / 2**20)
 
 
 def test_trim_heap_gives_freed_heap_memory_back():
-    """:func:`~aligned_latents.metrics.analogy_search.trim_heap` (called by the search
+    """:func:`~aligned_latents.util.memory.trim_heap` (called by the search
     after each protocol): 63 freed 1 MB blocks that glibc kept in its heap (below a
     block still in use) are given back: the resident memory falls by at least 48 MB
     (the 63 MB less room for the allocator's own pages). Skipped off glibc."""

@@ -46,9 +46,9 @@ from aligned_latents.metrics.analogy_search import (
     search_exhaustive,
     search_pruned,
     targets,
-    trim_heap,
 )
 from aligned_latents.metrics.vectors import rowwise_cosine
+from aligned_latents.util.memory import trim_heap
 from aligned_latents.util.validation import as_finite_array
 
 __all__ = [

@@ -30,34 +30,7 @@ __all__ = [
     "search_exhaustive",
     "search_pruned",
     "targets",
-    "trim_heap",
 ]
-
-
-def trim_heap() -> bool:
-    """Give the memory that the C allocator holds free back to the system (glibc's
-    ``malloc_trim(0)``; False where there is none, e.g. not on glibc).
-
-    The search frees tens of MB of temporaries of a few MB each (query vectors, list
-    keys, score tiles); glibc serves such sizes from its heap once larger blocks have
-    been freed (its mmap threshold rises up to 32 MB) and keeps what is freed there up
-    to 64 MB at the top, and in the middle of the heap without limit: measured at
-    500,000 x 300 (``benchmarks/paper_scale.py``), the process stayed about 0.15x the
-    float32 matrix above its live data after one space's evaluation, and that was the
-    peak when the next space's codes were allocated. Freeing costs well under a
-    millisecond and changes no value.
-    """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError, TypeError):
-        return False
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    trim(0)
-    return True
 
 
 class QuestionRows:
