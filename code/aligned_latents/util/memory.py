@@ -19,7 +19,12 @@ def trim_heap() -> bool:
     500,000 x 300 (``benchmarks/paper_scale.py``), the process stayed about 0.15x the
     float32 matrix above its live data after one space's evaluation, and that was the
     peak when the next space's codes were allocated. Freeing costs well under a
-    millisecond and changes no value.
+    millisecond and changes no value. Where the environment turns glibc's rising mmap
+    threshold off (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_`` and the like
+    set), such blocks are mapped and given back on free, and there is little left to
+    trim: the likely reason why, on this project's CI machine, trimming gave back
+    0.05 MB of ``tests/test_memory_bounds.py``'s 63 MB of freed blocks before that test
+    set the thresholds itself.
     """
     import ctypes
     import ctypes.util
